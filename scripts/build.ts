@@ -1,0 +1,17 @@
+/** `npm run build [-- <id>] [--out <dir>]`: lint → bundle → types → docs for each API, then the docs index. */
+import { bundle } from "./bundle.ts";
+import { docs, writeIndex } from "./docs.ts";
+import { parseStepArgs, runIfMain } from "./lib.ts";
+import { lint } from "./lint.ts";
+import { types } from "./types.ts";
+
+runIfMain(import.meta.url, async (argv) => {
+  const { apis, ctx } = await parseStepArgs(argv);
+  for (const api of apis) {
+    await lint(api);
+    await bundle(api, ctx);
+    await types(api, ctx);
+    await docs(api, ctx);
+  }
+  await writeIndex(ctx);
+});

@@ -1,0 +1,103 @@
+/**
+ * `npm run docs [-- <id>]`: a Redoc page per API (scripts inlined, so the site works offline and
+ * from disk) and `docs-site/index.html` linking every API.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  docsDir, generatedDir, parseStepArgs, produceInto, readPipelineApis, runIfMain, runTool, step, writeFileAtomic,
+  type PipelineApi, type StepContext,
+} from "./lib.ts";
+
+export async function docs(api: PipelineApi, ctx: StepContext): Promise<void> {
+  const { info } = await readBundled(api, ctx);
+  await step(api.id, "docs", () =>
+    produceInto(docsDir(ctx), async (scratch) => {
+      const page = `${api.id}.html`;
+      await runTool("redocly", [
+        "build-docs", join(generatedDir(ctx, api.id), "openapi.yaml"),
+        "--output", join(scratch, page),
+        "--title", `${info.title} — cloud-api-contracts`,
+        "--inlineBundle",
+      ]);
+      return [page];
+    }),
+  );
+}
+
+interface BundledDocument {
+  info: { title: string; version: string; summary?: string };
+  servers?: { url: string }[];
+  paths: Record<string, Record<string, unknown>>;
+  components?: { securitySchemes?: Record<string, { type: string; scheme?: string; name?: string; in?: string }> };
+}
+
+async function readBundled(api: PipelineApi, ctx: StepContext): Promise<BundledDocument> {
+  return JSON.parse(await readFile(join(generatedDir(ctx, api.id), "openapi.json"), "utf8")) as BundledDocument;
+}
+
+const HTTP_METHODS = new Set(["get", "put", "post", "delete", "options", "head", "patch", "trace"]);
+
+const countOperations = (doc: BundledDocument) =>
+  Object.values(doc.paths).reduce((sum, item) => sum + Object.keys(item).filter((key) => HTTP_METHODS.has(key)).length, 0);
+
+const describeAuth = (doc: BundledDocument) =>
+  Object.values(doc.components?.securitySchemes ?? {})
+    .map((s) => (s.type === "apiKey" ? `${s.name} ${s.in}` : s.type === "http" ? `HTTP ${s.scheme}` : s.type))
+    .join(" + ");
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+
+/** Writes docs-site/index.html with one card per API of redocly.yaml (all of them, always). */
+export async function writeIndex(ctx: StepContext): Promise<void> {
+  const apis = await readPipelineApis();
+  await step("index", "docs", async () => {
+    const cards = [];
+    for (const api of apis) {
+      const doc = await readBundled(api, ctx);
+      cards.push(`    <li class="card" data-api="${api.id}">
+      <h2><a href="${api.id}.html">${escapeHtml(doc.info.title)}</a></h2>
+      <p>${escapeHtml(doc.info.summary ?? "")}</p>
+      <dl>
+        <dt>Version</dt><dd>${escapeHtml(doc.info.version)}</dd>
+        <dt>Base URL</dt><dd><code>${escapeHtml(doc.servers?.[0]?.url ?? "")}</code></dd>
+        <dt>Auth</dt><dd>${escapeHtml(describeAuth(doc))}</dd>
+        <dt>Operations</dt><dd>${countOperations(doc)}</dd>
+        <dt>Mock</dt><dd><code>http://127.0.0.1:${api.mockPort}</code></dd>
+      </dl>
+    </li>`);
+    }
+    await writeFileAtomic(join(docsDir(ctx), "index.html"), `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>cloud-api-contracts</title>
+  <style>
+    body { font: 16px/1.5 system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; padding: 0 1rem; color: #1f2328; }
+    ul.apis { list-style: none; padding: 0; display: grid; gap: 1rem; grid-template-columns: repeat(auto-fill, minmax(18rem, 1fr)); }
+    .card { border: 1px solid #d0d7de; border-radius: 8px; padding: 1rem; }
+    .card h2 { font-size: 1.2rem; margin: 0 0 .5rem; }
+    dl { display: grid; grid-template-columns: auto 1fr; gap: .2rem 1rem; margin: 0; }
+    dt { color: #59636e; }
+    dd { margin: 0; overflow-wrap: anywhere; }
+  </style>
+</head>
+<body>
+  <h1>cloud-api-contracts</h1>
+  <p>OpenAPI 3.1 contracts for cloud-management APIs that publish none. Each reference below is rendered from the bundled contract.</p>
+  <ul class="apis">
+${cards.join("\n")}
+  </ul>
+</body>
+</html>
+`);
+  });
+}
+
+runIfMain(import.meta.url, async (argv) => {
+  const { apis, ctx } = await parseStepArgs(argv);
+  for (const api of apis) await docs(api, ctx);
+  await writeIndex(ctx);
+});

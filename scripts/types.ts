@@ -1,0 +1,26 @@
+/** `npm run types [-- <id>]`: TypeScript types for each bundled spec, with openapi-typescript. */
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import openapiTS, { astToString, COMMENT_HEADER } from "openapi-typescript";
+import { generatedDir, parseStepArgs, produceInto, runIfMain, step, StepError, type PipelineApi, type StepContext } from "./lib.ts";
+
+export async function types(api: PipelineApi, ctx: StepContext): Promise<void> {
+  const dir = generatedDir(ctx, api.id);
+  const source = join(dir, "openapi.json");
+  await step(api.id, "types", () =>
+    produceInto(dir, async (scratch) => {
+      // The library rather than the CLI: the CLI reads redocly.yaml and wants an output per API there.
+      const ast = await openapiTS(pathToFileURL(source)).catch((error: Error) => {
+        throw new StepError(`openapi-typescript ${source}:\n${error.message}`);
+      });
+      await writeFile(join(scratch, "schema.d.ts"), COMMENT_HEADER + astToString(ast));
+      return ["schema.d.ts"];
+    }),
+  );
+}
+
+runIfMain(import.meta.url, async (argv) => {
+  const { apis, ctx } = await parseStepArgs(argv);
+  for (const api of apis) await types(api, ctx);
+});

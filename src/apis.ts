@@ -1,0 +1,28 @@
+/**
+ * The APIs this package describes. One id per API names its spec folder, generated folder,
+ * export, docs page and mock port (see design.md). `redocly.yaml` lists the same ids; the build
+ * refuses an API that appears in one place and not the other.
+ */
+export interface ApiInfo {
+  /** Short id used in folders, exports and on the command line. */
+  readonly id: string;
+  /** Human name of the API. */
+  readonly title: string;
+  /** Loopback port its Prism mock listens on in `npm start` / `npm run mock`. */
+  readonly mockPort: number;
+}
+
+export const APIS = [
+  { id: "cvm", title: "CVM Client API", mockPort: 4013 },
+] as const satisfies readonly ApiInfo[];
+
+export type ApiId = (typeof APIS)[number]["id"];
+
+/** Looks an API up by id; throws an error naming the known ids when there is none. */
+export function getApi(id: string): ApiInfo {
+  const api = APIS.find((candidate) => candidate.id === id);
+  if (!api) {
+    throw new Error(`Unknown API id "${id}". Known ids: ${APIS.map((a) => a.id).join(", ")}.`);
+  }
+  return api;
+}

@@ -1,0 +1,61 @@
+/**
+ * Typed client for the CVM Client API.
+ *
+ *   const cvm = createCvmClient({ baseUrl: "https://panel.example.net", publicToken, privateToken });
+ *   const { data, error } = await cvm.GET("/api/client/vps/list");
+ *   if (error) console.error(error.errors); // typed as the API's { errors: string[] }
+ */
+import createClient, { type Client, type Middleware } from "openapi-fetch";
+import type { components, operations, paths } from "../../generated/cvm/schema.js";
+
+export type { components, operations, paths };
+export type CvmClient = Client<paths>;
+/** Body of every CVM error answer: `{ "errors": ["..."] }`. */
+export type CvmErrorBody = components["schemas"]["ErrorEnvelope"];
+export type Vps = components["schemas"]["Vps"];
+export type VpsStatus = components["schemas"]["VpsStatus"];
+
+export interface CvmClientOptions {
+  /** Scheme and host of the CVM panel, e.g. `https://panel.example.net` (the API sits at the host root). */
+  baseUrl: string;
+  /** Public half of the API token pair (`API-Public-Token`). */
+  publicToken: string;
+  /** Private half of the API token pair (`API-Private-Token`). */
+  privateToken: string;
+  /** A `fetch` to send requests with (tests, proxies, retries). Defaults to the global one. */
+  fetch?: (request: Request) => Promise<Response>;
+}
+
+export function createCvmClient(options: CvmClientOptions): CvmClient {
+  for (const field of ["baseUrl", "publicToken", "privateToken"] as const) {
+    if (typeof options[field] !== "string" || options[field] === "") {
+      throw new TypeError(`createCvmClient: option "${field}" must be a non-empty string.`);
+    }
+  }
+  const client = createClient<paths>({
+    baseUrl: options.baseUrl,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    // CVM reads request parameters as HTML form fields ($_POST), so every body is form-encoded.
+    bodySerializer: (body) => new URLSearchParams(body as unknown as Record<string, string>).toString(),
+  });
+  client.use(tokenPair(options.publicToken, options.privateToken), formContentType);
+  return client;
+}
+
+/** Sends both halves of the token pair on every request; CVM refuses a request with only one. */
+function tokenPair(publicToken: string, privateToken: string): Middleware {
+  return {
+    onRequest({ request }) {
+      request.headers.set("API-Public-Token", publicToken);
+      request.headers.set("API-Private-Token", privateToken);
+      return request;
+    },
+  };
+}
+
+const formContentType: Middleware = {
+  onRequest({ request }) {
+    if (request.body !== null) request.headers.set("Content-Type", "application/x-www-form-urlencoded");
+    return request;
+  },
+};
