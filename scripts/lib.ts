@@ -50,22 +50,28 @@ export async function readPipelineApis(): Promise<PipelineApi[]> {
   return apis;
 }
 
-/** Parses `[<id>] [--out <dir>]`, the arguments every step script takes. */
-export async function parseStepArgs(argv: string[]): Promise<{ apis: PipelineApi[]; ctx: StepContext }> {
+type ExtraOptions = Record<string, { type: "string"; multiple?: boolean }>;
+
+/**
+ * Parses `[<id>] [--out <dir>]`, the arguments every step script takes, plus any options a
+ * script adds (`extra`), whose values come back in `values`.
+ */
+export async function parseStepArgs(argv: string[], extra: ExtraOptions = {}, usage = "[<api-id>] [--out <dir>]") {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: "string" } } });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: "string" }, ...extra } });
   } catch (error) {
-    throw new StepError(`${(error as Error).message}\nUsage: <step> [<api-id>] [--out <dir>]`);
+    throw new StepError(`${(error as Error).message}\nUsage: ${usage}`);
   }
   const all = await readPipelineApis();
-  const [wanted, ...extra] = parsed.positionals;
-  if (extra.length > 0) throw new StepError(`Expected at most one API id, got: ${parsed.positionals.join(" ")}`);
+  const [wanted, ...rest] = parsed.positionals;
+  if (rest.length > 0) throw new StepError(`Expected at most one API id, got: ${parsed.positionals.join(" ")}`);
   const apis = wanted === undefined ? all : all.filter((api) => api.id === wanted);
   if (apis.length === 0) {
     throw new StepError(`Unknown API id "${wanted}". Known ids: ${all.map((a) => a.id).join(", ")}.`);
   }
-  return { apis, ctx: { outRoot: resolve(parsed.values.out ?? ROOT) } };
+  const ctx: StepContext = { outRoot: resolve((parsed.values.out as string | undefined) ?? ROOT) };
+  return { apis, ctx, values: parsed.values as Record<string, string | string[] | undefined> };
 }
 
 /** Runs a CLI from node_modules/.bin; on failure throws its own output. */

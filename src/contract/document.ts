@@ -117,6 +117,25 @@ export function createOperationMatcher(document: OpenApiDocument) {
   };
 }
 
+export interface OperationSummary {
+  method: string;
+  pathTemplate: string;
+  operationId: string | undefined;
+  /** Documented response keys: status codes, `4XX`-style ranges, `default`. */
+  statuses: string[];
+}
+
+/** Every operation of the document, in document order. */
+export function listOperations(document: OpenApiDocument): OperationSummary[] {
+  return Object.entries(document.paths).flatMap(([pathTemplate, rawItem]) => {
+    const item = resolveLocal<Record<string, unknown>>(document, { value: rawItem, pointer: childPointer("#", "paths", pathTemplate) });
+    return HTTP_METHODS.filter((method) => item.value[method] !== undefined).map((method) => {
+      const operation = resolveLocal<OperationObject>(document, { value: item.value[method], pointer: childPointer(item.pointer, method) }).value;
+      return { method, pathTemplate, operationId: operation.operationId, statuses: Object.keys(operation.responses ?? {}) };
+    });
+  });
+}
+
 /** Picks the response entry for a status: exact code, then `4XX`-style range, then `default`. */
 export function findResponse(
   document: OpenApiDocument,

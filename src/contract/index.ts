@@ -9,11 +9,12 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.
 import addFormatsModule from "ajv-formats";
 import { getApi } from "../apis.js";
 import {
-  childPointer, createOperationMatcher, findResponse, jsonMediaType, type MatchedOperation, type OpenApiDocument,
+  childPointer, createOperationMatcher, findResponse, jsonMediaType, listOperations,
+  type MatchedOperation, type OpenApiDocument, type OperationSummary,
 } from "./document.js";
 import { findUndocumentedProperties } from "./undocumented.js";
 
-export type { OpenApiDocument } from "./document.js";
+export type { MatchedOperation, OpenApiDocument, OperationSummary } from "./document.js";
 
 export interface RecordedResponse {
   method: string;
@@ -51,6 +52,8 @@ export interface ValidateOptions {
 export interface Contract {
   readonly id: string;
   readonly document: OpenApiDocument;
+  /** Every operation of the contract with its documented response keys. */
+  readonly operations: readonly OperationSummary[];
   /** Finds the operation a request addresses (templated path match, literal segments first). */
   findOperation(method: string, path: string): MatchedOperation | undefined;
   validateResponse(response: RecordedResponse, options?: ValidateOptions): ValidationResult;
@@ -128,7 +131,7 @@ export function createContract(id: string, document: OpenApiDocument): Contract 
     return { valid: errors.length === 0, operationId, errors };
   }
 
-  return { id, document, findOperation, validateResponse };
+  return { id, document, operations: listOperations(document), findOperation, validateResponse };
 }
 
 const fail = (operationId: string | undefined, error: ContractError): ValidationResult => ({ valid: false, operationId, errors: [error] });

@@ -1,0 +1,89 @@
+/**
+ * `npm start`'s server half (scripts/start.ts, which npm start runs after the build): docs and
+ * mocks answer on their ports, and SIGINT stops every child process.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../scripts/prism.ts";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+let child: ChildProcess;
+let output = "";
+let docsPort: number;
+let mockPort: number;
+
+function waitFor(pattern: RegExp, timeoutMs = 60_000): Promise<void> {
+  return new Promise((resolveWait, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Timed out waiting for ${pattern}; output:\n${output}`)), timeoutMs);
+    const check = () => {
+      if (pattern.test(output)) {
+        clearTimeout(timer);
+        resolveWait();
+      }
+    };
+    child.stdout!.on("data", check);
+    child.on("exit", () => {
+      clearTimeout(timer);
+      reject(new Error(`start exited early:\n${output}`));
+    });
+    check();
+  });
+}
+
+const exited = (process: ChildProcess) =>
+  new Promise<number | null>((resolveExit) => {
+    if (process.exitCode !== null) resolveExit(process.exitCode);
+    else process.once("exit", (code) => resolveExit(code));
+  });
+
+beforeAll(async () => {
+  [docsPort, mockPort] = [await freePort(), await freePort()];
+  child = spawn(
+    fileURLToPath(new URL("../../node_modules/.bin/tsx", import.meta.url)),
+    ["scripts/start.ts", "--docs-port", String(docsPort), "--mock-port", `cvm=${mockPort}`],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  child.stdout!.on("data", (chunk: Buffer) => (output += chunk));
+  child.stderr!.on("data", (chunk: Buffer) => (output += chunk));
+  await waitFor(/Press Ctrl-C to stop/);
+});
+
+afterAll(async () => {
+  if (child.exitCode === null) {
+    child.kill("SIGKILL");
+    await exited(child);
+  }
+});
+
+describe("start", () => {
+  it("prints the docs URL and each mock URL", () => {
+    expect(output).toContain(`docs          http://localhost:${docsPort}/`);
+    expect(output).toContain(`cvm           mock    http://127.0.0.1:${mockPort}`);
+  });
+
+  it("serves the docs index linking every API, and each rendered page", async () => {
+    const index = await fetch(`http://127.0.0.1:${docsPort}/`);
+    expect(index.status).toBe(200);
+    expect(await index.text()).toContain('href="cvm.html"');
+    const page = await fetch(`http://127.0.0.1:${docsPort}/cvm.html`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("CVM Client API");
+  });
+
+  it("serves the CVM mock: 200 with the token pair, 401 without", async () => {
+    const url = `http://127.0.0.1:${mockPort}/api/client/vps/list`;
+    const ok = await fetch(url, { headers: { "API-Public-Token": "a", "API-Private-Token": "b" } });
+    expect(ok.status).toBe(200);
+    expect((await ok.json()).response.vpses.length).toBeGreaterThan(0);
+    expect((await fetch(url)).status).toBe(401);
+  });
+
+  it("stops the docs server and every mock on SIGINT", async () => {
+    child.kill("SIGINT");
+    expect(await exited(child)).toBe(0);
+    await expect(fetch(`http://127.0.0.1:${mockPort}/api/client/vps/list`)).rejects.toThrow();
+    await expect(fetch(`http://127.0.0.1:${docsPort}/`)).rejects.toThrow();
+  });
+});
