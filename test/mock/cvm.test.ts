@@ -2,26 +2,21 @@
  * The CVM mock: a real Prism process on a free loopback port, called through createCvmClient,
  * every answer checked against the contract.
  */
-import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createCvmClient, type CvmClient } from "../../src/clients/cvm.ts";
 import { formatErrors, loadContract, type Contract } from "../../src/contract/index.ts";
-import { freePort, startMock, type RunningMock } from "../../scripts/prism.ts";
+import type { RunningMock } from "../../scripts/prism.ts";
+import { useMock } from "../support/mock.ts";
 
-const SPEC = fileURLToPath(new URL("../../generated/cvm/openapi.json", import.meta.url));
-
+const running = useMock("cvm");
 let mock: RunningMock;
 let contract: Contract;
 let client: CvmClient;
 
 beforeAll(async () => {
+  mock = running.current;
   contract = await loadContract("cvm");
-  mock = await startMock("cvm", { specPath: SPEC, port: await freePort() });
   client = createCvmClient({ baseUrl: mock.baseUrl, publicToken: "public-token", privateToken: "private-token" });
-});
-
-afterAll(async () => {
-  await mock?.stop();
 });
 
 describe("every CVM operation through the client", () => {
