@@ -13,6 +13,7 @@ export interface ApiInfo {
 }
 
 export const APIS = [
+  { id: "cloudmc", title: "CloudMC API v2 (administration)", mockPort: 4010 },
   { id: "cvm", title: "CVM Client API", mockPort: 4013 },
 ] as const satisfies readonly ApiInfo[];
 

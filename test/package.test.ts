@@ -41,10 +41,13 @@ describe("cloud-contracts CLI", () => {
 });
 
 describe("imports from plain node", () => {
-  it("loads the CVM client and the contract checker through the package exports", async () => {
+  it("loads the clients and the contract checker through the package exports", async () => {
     const script = `
       import { createCvmClient } from "cloud-api-contracts/cvm";
       import { loadContract } from "cloud-api-contracts/contract";
+      import { createCloudMcClient, waitForTask, CloudMcApiError } from "cloud-api-contracts/cloudmc";
+      const mc = createCloudMcClient({ baseUrl: "http://127.0.0.1:9/api/v2", apiKey: "k" });
+      if (typeof waitForTask !== "function" || typeof mc.GET !== "function" || !(new CloudMcApiError(400, {}, new Request("http://x/")) instanceof Error)) throw new Error("cloudmc exports");
       const client = createCvmClient({ baseUrl: "http://127.0.0.1:9", publicToken: "a", privateToken: "b" });
       const contract = await loadContract("cvm");
       const result = contract.validateResponse({ method: "GET", path: "/api/client/vps/list", status: 401,

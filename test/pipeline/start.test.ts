@@ -6,12 +6,15 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/prism.ts";
+import { APIS } from "../../src/apis.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 let child: ChildProcess;
 let output = "";
 let docsPort: number;
+/** A free port per API, so the test never collides with a running `npm start`. */
+const mockPorts = new Map<string, number>();
 let mockPort: number;
 
 function waitFor(pattern: RegExp, timeoutMs = 60_000): Promise<void> {
@@ -39,10 +42,12 @@ const exited = (process: ChildProcess) =>
   });
 
 beforeAll(async () => {
-  [docsPort, mockPort] = [await freePort(), await freePort()];
+  docsPort = await freePort();
+  for (const api of APIS) mockPorts.set(api.id, await freePort());
+  mockPort = mockPorts.get("cvm")!;
   child = spawn(
     fileURLToPath(new URL("../../node_modules/.bin/tsx", import.meta.url)),
-    ["scripts/start.ts", "--docs-port", String(docsPort), "--mock-port", `cvm=${mockPort}`],
+    ["scripts/start.ts", "--docs-port", String(docsPort), ...[...mockPorts].flatMap(([id, port]) => ["--mock-port", `${id}=${port}`])],
     { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
   );
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk));
@@ -61,12 +66,14 @@ describe("start", () => {
   it("prints the docs URL and each mock URL", () => {
     expect(output).toContain(`docs          http://localhost:${docsPort}/`);
     expect(output).toContain(`cvm           mock    http://127.0.0.1:${mockPort}`);
+    expect(output).toContain(`cloudmc       mock    http://127.0.0.1:${mockPorts.get("cloudmc")}/api/v2`);
   });
 
   it("serves the docs index linking every API, and each rendered page", async () => {
     const index = await fetch(`http://127.0.0.1:${docsPort}/`);
     expect(index.status).toBe(200);
-    expect(await index.text()).toContain('href="cvm.html"');
+    const html = await index.text();
+    for (const api of APIS) expect(html).toContain(`href="${api.id}.html"`);
     const page = await fetch(`http://127.0.0.1:${docsPort}/cvm.html`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain("CVM Client API");
@@ -80,10 +87,18 @@ describe("start", () => {
     expect((await fetch(url)).status).toBe(401);
   });
 
+  it("serves the CloudMC mock under /api/v2: organizations in a data array with MC-Api-Key, 401 without", async () => {
+    const url = `http://127.0.0.1:${mockPorts.get("cloudmc")}/api/v2/organizations`;
+    const ok = await fetch(url, { headers: { "MC-Api-Key": "key" } });
+    expect(ok.status).toBe(200);
+    expect(Array.isArray((await ok.json()).data)).toBe(true);
+    expect((await fetch(url)).status).toBe(401);
+  });
+
   it("stops the docs server and every mock on SIGINT", async () => {
     child.kill("SIGINT");
     expect(await exited(child)).toBe(0);
-    await expect(fetch(`http://127.0.0.1:${mockPort}/api/client/vps/list`)).rejects.toThrow();
+    for (const port of mockPorts.values()) await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
     await expect(fetch(`http://127.0.0.1:${docsPort}/`)).rejects.toThrow();
   });
 });
