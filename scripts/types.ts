@@ -1,8 +1,10 @@
 /** `npm run types [-- <id>]`: TypeScript types for each bundled spec, with openapi-typescript. */
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import openapiTS, { astToString, COMMENT_HEADER } from "openapi-typescript";
+import type { OpenApiDocument } from "../src/contract/document.ts";
+import { findDispatchedOperations, renderOperationModule, renderOperationTypes } from "./operations.ts";
 import { generatedDir, parseStepArgs, produceInto, runIfMain, step, StepError, type PipelineApi, type StepContext } from "./lib.ts";
 
 export async function types(api: PipelineApi, ctx: StepContext): Promise<void> {
@@ -15,7 +17,13 @@ export async function types(api: PipelineApi, ctx: StepContext): Promise<void> {
         throw new StepError(`openapi-typescript ${source}:\n${error.message}`);
       });
       await writeFile(join(scratch, "schema.d.ts"), COMMENT_HEADER + astToString(ast));
-      return ["schema.d.ts"];
+      // Query-dispatched operations (`?operation=`) also get a typed map; see operations.ts.
+      const document = JSON.parse(await readFile(source, "utf8")) as OpenApiDocument;
+      const dispatched = findDispatchedOperations(document);
+      if (dispatched.length === 0) return ["schema.d.ts"];
+      await writeFile(join(scratch, "operations.d.ts"), renderOperationTypes(dispatched));
+      await writeFile(join(scratch, "operations.js"), renderOperationModule(dispatched));
+      return ["schema.d.ts", "operations.d.ts", "operations.js"];
     }),
   );
 }

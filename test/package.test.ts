@@ -46,6 +46,9 @@ describe("imports from plain node", () => {
       import { createCvmClient } from "cloud-api-contracts/cvm";
       import { loadContract } from "cloud-api-contracts/contract";
       import { createCloudMcClient, waitForTask, CloudMcApiError } from "cloud-api-contracts/cloudmc";
+      import { createCloudStackClient } from "cloud-api-contracts/cloudstack";
+      const cs = createCloudStackClient({ baseUrl: "http://127.0.0.1:9/v1", apiKey: "k", serviceCode: "compute-qc", environmentName: "dev" });
+      if (typeof cs.operate !== "function") throw new Error("cloudstack exports");
       const mc = createCloudMcClient({ baseUrl: "http://127.0.0.1:9/api/v2", apiKey: "k" });
       if (typeof waitForTask !== "function" || typeof mc.GET !== "function" || !(new CloudMcApiError(400, {}, new Request("http://x/")) instanceof Error)) throw new Error("cloudmc exports");
       const client = createCvmClient({ baseUrl: "http://127.0.0.1:9", publicToken: "a", privateToken: "b" });

@@ -87,6 +87,13 @@ describe("start", () => {
     expect((await fetch(url)).status).toBe(401);
   });
 
+  it("serves the CloudStack mock under /v1: instances in a data array with MC-Api-Key", async () => {
+    const url = `http://127.0.0.1:${mockPorts.get("cloudstack")}/v1/services/compute-qc/dev/instances`;
+    const ok = await fetch(url, { headers: { "MC-Api-Key": "key" } });
+    expect(ok.status).toBe(200);
+    expect(Array.isArray((await ok.json()).data)).toBe(true);
+  });
+
   it("serves the CloudMC mock under /api/v2: organizations in a data array with MC-Api-Key, 401 without", async () => {
     const url = `http://127.0.0.1:${mockPorts.get("cloudmc")}/api/v2/organizations`;
     const ok = await fetch(url, { headers: { "MC-Api-Key": "key" } });
