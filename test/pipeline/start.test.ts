@@ -87,6 +87,12 @@ describe("start", () => {
     expect((await fetch(url)).status).toBe(401);
   });
 
+  it("serves the Cloud 66 mock under /api/3: 200 with a bearer token, 401 without", async () => {
+    const url = `http://127.0.0.1:${mockPorts.get("cloud66")}/api/3/stacks`;
+    expect((await fetch(url, { headers: { Authorization: "Bearer x" } })).status).toBe(200);
+    expect((await fetch(url)).status).toBe(401);
+  });
+
   it("serves the CloudStack mock under /v1: instances in a data array with MC-Api-Key", async () => {
     const url = `http://127.0.0.1:${mockPorts.get("cloudstack")}/v1/services/compute-qc/dev/instances`;
     const ok = await fetch(url, { headers: { "MC-Api-Key": "key" } });
