@@ -9,7 +9,7 @@
 import createClient, { type Client, type Middleware } from "openapi-fetch";
 import type { components, operations, paths } from "../../generated/cloud66/schema.js";
 import { ApiError, readErrorBody, summarize, TaskError } from "../runtime/errors.js";
-import { paginate as walkPages, type PaginateOptions } from "../runtime/paginate.js";
+import { paginateGet, type ListItem, type ListParams, type ListPath, type PaginateOptions } from "../runtime/paginate.js";
 import { pollTask, type PollOptions } from "../runtime/poll.js";
 
 export type { components, operations, paths, PollOptions, PaginateOptions };
@@ -90,18 +90,7 @@ export function waitForAction(client: Cloud66Client, stackId: string, actionId: 
   );
 }
 
-/** Paths whose GET answers a paged list (`response` array + `pagination`). */
-type PagedPath = {
-  [Path in keyof paths]: paths[Path] extends { get: { responses: { 200: { content: { "application/json": { pagination?: unknown; response: readonly unknown[] } } } } } } ? Path : never;
-}[keyof paths];
-
-type PagedItem<Path extends PagedPath> = paths[Path] extends {
-  get: { responses: { 200: { content: { "application/json": { response: readonly (infer Item)[] } } } } };
-}
-  ? Item
-  : never;
-
-type PagedParams<Path extends PagedPath> = paths[Path] extends { get: { parameters: infer Params } } ? Params : never;
+type PagedPath = ListPath<paths, { response: readonly unknown[]; pagination?: unknown }>;
 
 /**
  * Every item of a paged list, page after page (`?page=N`, following `pagination.next`). Pages are
@@ -112,17 +101,9 @@ type PagedParams<Path extends PagedPath> = paths[Path] extends { get: { paramete
 export function paginate<Path extends PagedPath>(
   client: Cloud66Client,
   path: Path,
-  params?: Omit<PagedParams<Path>, "header" | "cookie">,
+  params?: ListParams<paths, Path>,
   options: PaginateOptions = {},
-): AsyncGenerator<PagedItem<Path>, void, undefined> {
-  const base = (params ?? {}) as { path?: Record<string, unknown>; query?: Record<string, unknown> };
-  const get = client.GET as unknown as (path: string, init: object) => Promise<{ data?: { response?: unknown[]; pagination?: { next?: number | null } } }>;
-  return walkPages<PagedItem<Path>, number>(
-    Number(base.query?.page ?? 1),
-    async (page, signal) => {
-      const { data } = await get(path, { params: { ...base, query: { ...base.query, page } }, ...(signal ? { signal } : {}) });
-      return { items: (data?.response ?? []) as PagedItem<Path>[], next: data?.pagination?.next ?? undefined };
-    },
-    options,
-  );
+): AsyncGenerator<ListItem<paths, Path, "response">, void, undefined> {
+  type Body = { response?: ListItem<paths, Path, "response">[]; pagination?: { next?: number | null } };
+  return paginateGet(client, path, params, "page", (body: Body | undefined) => ({ items: body?.response ?? [], next: body?.pagination?.next ?? undefined }), options);
 }

@@ -27,30 +27,42 @@ const HASHES: Record<DigestAlgorithm, string> = { MD5: "md5", "MD5-sess": "md5",
 // Strongest first, when a server offers several challenges.
 const PREFERENCE: DigestAlgorithm[] = ["SHA-256", "SHA-256-sess", "MD5", "MD5-sess"];
 
+export interface AuthParams {
+  /** Authentication scheme, lower-cased (`digest`, `basic`, ...). */
+  scheme: string;
+  /** Its auth-params, names lower-cased, quoted values unescaped. */
+  params: Record<string, string>;
+}
+
 /**
- * Parses a `WWW-Authenticate` value into the Digest challenges it holds. RFC 7235 syntax: one or
- * more challenges separated by commas, each a scheme followed by auth-params written
- * `name=token` or `name="quoted string"` (several headers arrive joined by ", ").
+ * Parses `WWW-Authenticate` or `Authorization` values (RFC 7235): one or more schemes separated by
+ * commas, each followed by auth-params written `name=token` or `name="quoted string"` (several
+ * headers arrive joined by ", ").
  */
-export function parseDigestChallenges(header: string): DigestChallenge[] {
-  const challenges: Record<string, string>[] = [];
-  let current: Record<string, string> | undefined;
+export function parseAuthParams(header: string): AuthParams[] {
+  const found: AuthParams[] = [];
   let rest = header;
   while (rest.trim() !== "") {
     rest = rest.replace(/^[\s,]+/, "");
     const param = /^([\w-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))/.exec(rest);
     if (param) {
       const [whole, name, quoted, token] = param;
-      if (current) current[name!.toLowerCase()] = quoted !== undefined ? quoted.replace(/\\(.)/g, "$1") : token!;
+      const current = found.at(-1);
+      if (current) current.params[name!.toLowerCase()] = quoted !== undefined ? quoted.replace(/\\(.)/g, "$1") : token!;
       rest = rest.slice(whole.length);
       continue;
     }
     const scheme = /^([\w-]+)/.exec(rest);
     if (!scheme) break; // not RFC 7235 syntax: keep what was understood
-    current = scheme[1]!.toLowerCase() === "digest" ? {} : undefined;
-    if (current) challenges.push(current);
+    found.push({ scheme: scheme[1]!.toLowerCase(), params: {} });
     rest = rest.slice(scheme[0].length);
   }
+  return found;
+}
+
+/** The Digest challenges of a `WWW-Authenticate` value that name a known algorithm. */
+export function parseDigestChallenges(header: string): DigestChallenge[] {
+  const challenges = parseAuthParams(header).filter((entry) => entry.scheme === "digest").map((entry) => entry.params);
   return challenges.flatMap((params) => {
     const algorithm = PREFERENCE.find((known) => known.toLowerCase() === (params.algorithm ?? "MD5").toLowerCase());
     if (!algorithm || params.realm === undefined || params.nonce === undefined) return [];

@@ -38,3 +38,46 @@ export async function* paginate<Item, Cursor>(
     cursor = page.next;
   }
 }
+
+/** The paths of an openapi-typescript `paths` type whose GET answers 200 with a body of `Shape`. */
+export type ListPath<Paths, Shape> = {
+  [Path in keyof Paths]: Paths[Path] extends { get: { responses: { 200: { content: { "application/json": Shape } } } } } ? Path : never;
+}[keyof Paths];
+
+/** The item type of the list that `Path` answers in its `Key` array. */
+export type ListItem<Paths, Path extends keyof Paths, Key extends string> = Paths[Path] extends {
+  get: { responses: { 200: { content: { "application/json": { [K in Key]: readonly (infer Item)[] } } } } };
+}
+  ? Item
+  : never;
+
+/** Path and query parameters of `Path`'s GET. */
+export type ListParams<Paths, Path extends keyof Paths> = Paths[Path] extends { get: { parameters: infer Params } } ? Omit<Params, "header" | "cookie"> : never;
+
+type GetParams = { path?: Record<string, unknown>; query?: Record<string, unknown> };
+
+/**
+ * Pages through a list with an openapi-fetch client: sends `pageParam` = 1, 2, … (or the caller's
+ * start) beside the caller's parameters, and lets `readPage` say which items a body holds and
+ * which page comes next.
+ */
+export function paginateGet<Item, Body>(
+  client: { GET: unknown },
+  path: string,
+  params: object | undefined,
+  pageParam: string,
+  readPage: (body: Body | undefined, page: number, query: Record<string, unknown>) => Page<Item, number>,
+  options: PaginateOptions = {},
+): AsyncGenerator<Item, void, undefined> {
+  const base = (params ?? {}) as GetParams;
+  const get = client.GET as (path: string, init: object) => Promise<{ data?: Body }>;
+  return paginate<Item, number>(
+    Number(base.query?.[pageParam] ?? 1),
+    async (page, signal) => {
+      const query = { ...base.query, [pageParam]: page };
+      const { data } = await get(path, { params: { ...base, query }, ...(signal ? { signal } : {}) });
+      return readPage(data, page, query);
+    },
+    options,
+  );
+}
