@@ -2,7 +2,8 @@
  * Starting and stopping Prism mocks. Prism serves one document per process and ignores the path
  * of `servers`, so an API whose base path is not the host root gets a copy of its bundled
  * document with that path prefixed to every path key: a client pointed at the mock then differs
- * from one pointed at the vendor only in scheme, host and port.
+ * from one pointed at the vendor only in scheme, host and port. An API secured by HTTP Digest
+ * gets a digest-checking front (digest-front.ts) with Prism behind it on a private port.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -10,6 +11,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serverBasePath, type OpenApiDocument } from "../src/contract/document.ts";
+import { startDigestFront } from "./digest-front.ts";
 import { ROOT, StepError } from "./lib.ts";
 
 export interface RunningMock {
@@ -44,26 +46,54 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Whether the document's default security is HTTP Digest. */
+const usesDigest = (document: OpenApiDocument & { security?: Record<string, unknown>[] }) => {
+  const schemes = (document.components?.securitySchemes ?? {}) as Record<string, { type?: string; scheme?: string }>;
+  return (document.security ?? []).some((requirement) =>
+    Object.keys(requirement).some((name) => schemes[name]?.type === "http" && schemes[name]?.scheme?.toLowerCase() === "digest"),
+  );
+};
+
+/** The document as Prism should serve it: base path in every path key; digest checked in front. */
+function mockDocument(document: OpenApiDocument, basePath: string, digest: boolean): OpenApiDocument {
+  const paths = Object.fromEntries(
+    Object.entries(document.paths).map(([path, item]) => {
+      if (!digest) return [`${basePath}${path}`, item];
+      const open = Object.fromEntries(Object.entries(item).map(([key, operation]) => {
+        if (typeof operation !== "object" || operation === null || !("responses" in operation)) return [key, operation];
+        const { security: _checkedInFront, ...rest } = operation as Record<string, unknown>;
+        return [key, rest];
+      }));
+      return [`${basePath}${path}`, open];
+    }),
+  );
+  return { ...document, paths, ...(digest ? { security: [] } : {}) } as OpenApiDocument;
+}
+
 export async function startMock(id: string, options: MockOptions): Promise<RunningMock> {
   const host = options.host ?? "127.0.0.1";
   const document = JSON.parse(await readFile(options.specPath, "utf8")) as OpenApiDocument;
   const basePath = serverBasePath(document);
+  const digest = usesDigest(document);
   let scratch: string | undefined;
   let served = options.specPath;
-  if (basePath) {
+  if (basePath || digest) {
     scratch = await mkdtemp(join(tmpdir(), `cloud-contracts-${id}-`));
     served = join(scratch, "openapi.json");
-    const paths = Object.fromEntries(Object.entries(document.paths).map(([path, item]) => [`${basePath}${path}`, item]));
-    await writeFile(served, JSON.stringify({ ...document, paths }));
+    await writeFile(served, JSON.stringify(mockDocument(document, basePath, digest)));
   }
   const cleanup = () => (scratch ? rm(scratch, { recursive: true, force: true }) : Promise.resolve());
 
-  const child = spawn(join(ROOT, "node_modules", ".bin", "prism"), ["mock", served, "--host", host, "--port", String(options.port)], {
+  const prismPort = digest ? await freePort() : options.port;
+  const prismHost = digest ? "127.0.0.1" : host;
+  const child = spawn(join(ROOT, "node_modules", ".bin", "prism"), ["mock", served, "--host", prismHost, "--port", String(prismPort)], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
   });
+  let front: Awaited<ReturnType<typeof startDigestFront>> | undefined;
   try {
     await waitUntilListening(child, options);
+    if (digest) front = await startDigestFront({ port: options.port, host, upstreamPort: prismPort });
   } catch (error) {
     await stopChild(child);
     await cleanup();
@@ -74,6 +104,7 @@ export async function startMock(id: string, options: MockOptions): Promise<Runni
     port: options.port,
     baseUrl: `http://${host}:${options.port}${basePath}`,
     async stop() {
+      await front?.close();
       await stopChild(child);
       await cleanup();
     },

@@ -14,6 +14,7 @@ export interface ApiInfo {
 
 export const APIS = [
   { id: "cloud66", title: "Cloud 66 API v3", mockPort: 4012 },
+  { id: "cloudmanager", title: "MongoDB Cloud Manager Public API v1.0", mockPort: 4014 },
   { id: "cloudmc", title: "CloudMC API v2 (administration)", mockPort: 4010 },
   { id: "cloudstack", title: "CloudMC CloudStack plugin API v1", mockPort: 4011 },
   { id: "cvm", title: "CVM Client API", mockPort: 4013 },

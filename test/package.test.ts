@@ -48,6 +48,8 @@ describe("imports from plain node", () => {
       import { createCloudMcClient, waitForTask, CloudMcApiError } from "cloud-api-contracts/cloudmc";
       import { createCloudStackClient } from "cloud-api-contracts/cloudstack";
       import { createCloud66Client, paginate, waitForAction } from "cloud-api-contracts/cloud66";
+      import { createCloudManagerClient, paginate as paginateCm } from "cloud-api-contracts/cloudmanager";
+      if (typeof createCloudManagerClient({ publicKey: "p", privateKey: "q" }).GET !== "function" || typeof paginateCm !== "function") throw new Error("cloudmanager exports");
       if (typeof createCloud66Client({ token: "t" }).GET !== "function" || typeof paginate !== "function" || typeof waitForAction !== "function") throw new Error("cloud66 exports");
       const cs = createCloudStackClient({ baseUrl: "http://127.0.0.1:9/v1", apiKey: "k", serviceCode: "compute-qc", environmentName: "dev" });
       if (typeof cs.operate !== "function") throw new Error("cloudstack exports");

@@ -6,7 +6,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/prism.ts";
+import { MOCK_CREDENTIALS } from "../../scripts/digest-front.ts";
 import { APIS } from "../../src/apis.ts";
+import { createCloudManagerClient } from "../../src/clients/cloudmanager.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -85,6 +87,16 @@ describe("start", () => {
     expect(ok.status).toBe(200);
     expect((await ok.json()).response.vpses.length).toBeGreaterThan(0);
     expect((await fetch(url)).status).toBe(401);
+  });
+
+  it("serves the Cloud Manager mock behind digest: a challenge without keys, 200 with them", async () => {
+    const url = `http://127.0.0.1:${mockPorts.get("cloudmanager")}/api/public/v1.0/groups`;
+    const challenged = await fetch(url);
+    expect(challenged.status).toBe(401);
+    expect(challenged.headers.get("WWW-Authenticate")).toMatch(/^Digest /);
+    const client = createCloudManagerClient({ baseUrl: url.replace(/\/groups$/, ""), publicKey: MOCK_CREDENTIALS.username, privateKey: MOCK_CREDENTIALS.password });
+    const { data } = await client.GET("/groups");
+    expect(Array.isArray(data!.results)).toBe(true);
   });
 
   it("serves the Cloud 66 mock under /api/3: 200 with a bearer token, 401 without", async () => {

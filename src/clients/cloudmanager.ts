@@ -1,0 +1,105 @@
+/**
+ * Typed client for the MongoDB Cloud Manager Public API v1.0.
+ *
+ *   const cm = createCloudManagerClient({ publicKey, privateKey });
+ *   for await (const project of paginate(cm, "/groups")) console.log(project.id, project.name);
+ *
+ * Requests authenticate with HTTP Digest (RFC 7616, SHA-256 or MD5, `qop=auth`) in the client's
+ * `fetch`, beneath the middleware: the first request answers the server's challenge, later ones
+ * reuse it with a growing nonce count. 429 and 503 answers are retried with backoff that honours
+ * `Retry-After`. Other answers outside 2xx throw CloudManagerApiError.
+ */
+import createClient, { type Client, type Middleware } from "openapi-fetch";
+import type { components, operations, paths } from "../../generated/cloudmanager/schema.js";
+import { digestFetch } from "../runtime/digest.js";
+import { ApiError, readErrorBody, summarize } from "../runtime/errors.js";
+import { paginateGet, type ListItem, type ListParams, type ListPath, type PaginateOptions } from "../runtime/paginate.js";
+import { retryingFetch, type RetryOptions } from "../runtime/retry.js";
+
+export type { components, operations, paths, PaginateOptions, RetryOptions };
+export type CloudManagerClient = Client<paths>;
+export type CloudManagerErrorBody = components["schemas"]["ApiError"];
+
+export const CLOUD_MANAGER_API = "https://cloud.mongodb.com/api/public/v1.0";
+
+/** A Cloud Manager answer outside 2xx, with the fields of its error document. */
+export class CloudManagerApiError extends ApiError<unknown> {
+  override name = "CloudManagerApiError";
+  /** Named constant for the error, e.g. `RESOURCE_NOT_FOUND`. */
+  readonly errorCode: string | undefined;
+  readonly detail: string | undefined;
+  readonly reason: string | undefined;
+  readonly parameters: unknown[];
+
+  constructor(status: number, body: unknown, request: Request) {
+    const fields = typeof body === "object" && body !== null ? (body as Partial<CloudManagerErrorBody>) : {};
+    const summary = summarize(request);
+    super(fields.detail ?? `Cloud Manager answered ${status} to ${summary.method} ${summary.path}`, { status, body, request: summary });
+    this.errorCode = fields.errorCode;
+    this.detail = fields.detail;
+    this.reason = fields.reason;
+    this.parameters = fields.parameters ?? [];
+  }
+}
+
+export interface CloudManagerClientOptions {
+  /** Public API key: the digest user name. */
+  publicKey: string;
+  /** Private API key: the digest password. Never logged or put in an error. */
+  privateKey: string;
+  /** API root; defaults to https://cloud.mongodb.com/api/public/v1.0 (the mock: http://127.0.0.1:4014/api/public/v1.0). */
+  baseUrl?: string;
+  /** The network `fetch` beneath digest and retries (tests, proxies). Defaults to the global one. */
+  fetch?: (request: Request) => Promise<Response>;
+  /** Retries of 429 and 503 answers (default: 3, starting at 500 ms, honouring Retry-After). */
+  retry?: RetryOptions;
+}
+
+export function createCloudManagerClient(options: CloudManagerClientOptions): CloudManagerClient {
+  for (const field of ["publicKey", "privateKey"] as const) {
+    if (typeof options[field] !== "string" || options[field] === "") {
+      throw new TypeError(`createCloudManagerClient: option "${field}" must be a non-empty string.`);
+    }
+  }
+  const authenticated = digestFetch({ username: options.publicKey, password: options.privateKey, ...(options.fetch ? { fetch: options.fetch } : {}) });
+  const client = createClient<paths>({ baseUrl: options.baseUrl ?? CLOUD_MANAGER_API, fetch: retryingFetch(authenticated, options.retry) });
+  client.use(throwOnError);
+  return client;
+}
+
+const throwOnError: Middleware = {
+  async onResponse({ request, response }) {
+    if (response.ok) return response;
+    throw new CloudManagerApiError(response.status, await readErrorBody(response), request);
+  },
+};
+
+type ListBody = { results: readonly unknown[]; totalCount?: number; links?: readonly { rel?: string; href?: string }[] };
+type PagedPath = ListPath<paths, ListBody>;
+
+/**
+ * Every item of a paged list: asks for `pageNum` 1, 2, … (with the caller's `itemsPerPage`),
+ * following the `next` link, or `totalCount` when the page carries no links, and fetches each page
+ * only as the loop reaches it.
+ *
+ *   for await (const host of paginate(cm, "/groups/{groupId}/hosts", { path: { groupId } })) …
+ */
+export function paginate<Path extends PagedPath>(
+  client: CloudManagerClient,
+  path: Path,
+  params?: ListParams<paths, Path>,
+  options: PaginateOptions = {},
+): AsyncGenerator<ListItem<paths, Path, "results">, void, undefined> {
+  return paginateGet(client, path, params, "pageNum", (body: ListBody | undefined, pageNum, query) => ({
+    items: (body?.results ?? []) as ListItem<paths, Path, "results">[],
+    next: nextPage(body, pageNum, Number(query.itemsPerPage ?? 100)),
+  }), options);
+}
+
+function nextPage(page: ListBody | undefined, pageNum: number, itemsPerPage: number): number | undefined {
+  if (!page || page.results.length === 0) return undefined;
+  const next = page.links?.find((link) => link.rel === "next")?.href;
+  if (next) return Number(new URL(next).searchParams.get("pageNum") ?? pageNum + 1);
+  if (page.links?.some((link) => link.rel === "self")) return undefined; // links given, none to a next page
+  return page.totalCount !== undefined && pageNum * itemsPerPage < page.totalCount ? pageNum + 1 : undefined;
+}
