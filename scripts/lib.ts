@@ -124,14 +124,7 @@ export async function produceInto(destDir: string, produce: (scratch: string) =>
   }
 }
 
-/** Writes a whole file atomically (temp file + rename). */
-export async function writeFileAtomic(path: string, content: string): Promise<void> {
-  await produceInto(dirname(path), async (scratch) => {
-    const name = path.slice(dirname(path).length + 1);
-    await writeFile(join(scratch, name), content);
-    return [name];
-  });
-}
+export { writeFileAtomic } from "../src/atomic.ts";
 
 /** Runs `main` when the file is the entry point; prints user errors without a stack; exits 1. */
 export function runIfMain(moduleUrl: string, main: (argv: string[]) => Promise<void>): void {

@@ -1,26 +1,28 @@
 #!/usr/bin/env node
 /**
  * `cloud-contracts`: the command line over this package. Exit codes: 0 ok, 1 violations,
- * 2 bad input (unknown command or flag).
+ * 2 bad input (unknown command, flag or API; unreadable files).
  */
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { APIS } from "./apis.js";
+import { writeFileAtomic } from "./atomic.js";
+import { formatReport, type ReportFormat } from "./verify/format.js";
+import { verify } from "./verify/index.js";
 
-const HELP = `Usage: cloud-contracts <command> [options]
+class UsageError extends Error {}
 
-Contract-first OpenAPI 3.1 descriptions of cloud-management APIs.
+interface Command {
+  summary: string;
+  help: string;
+  options: NonNullable<ParseArgsConfig["options"]>;
+  run(values: Record<string, unknown>, positionals: string[]): Promise<number>;
+}
 
-Commands:
-  apis [--json]   List the APIs this package describes: id, name, mock port.
-
-Options:
-  -h, --help      Show this help (also: cloud-contracts <command> --help).
-  -v, --version   Print the package version.
-`;
-
-const COMMAND_HELP: Record<string, string> = {
-  apis: `Usage: cloud-contracts apis [--json]
+const COMMANDS: Record<string, Command> = {
+  apis: {
+    summary: "List the APIs this package describes: id, name, mock port.",
+    help: `Usage: cloud-contracts apis [--json]
 
 List the APIs this package describes, with the id to use in imports
 ("cloud-api-contracts/<id>") and the port of their mock in "npm start".
@@ -29,43 +31,100 @@ Options:
   --json       Print JSON instead of a table.
   -h, --help   Show this help.
 `,
+    options: { json: { type: "boolean" } },
+    async run(values) {
+      if (values.json) process.stdout.write(`${JSON.stringify(APIS, null, 2)}\n`);
+      else for (const api of APIS) process.stdout.write(`${api.id.padEnd(14)}${api.title.padEnd(44)}mock port ${api.mockPort}\n`);
+      return 0;
+    },
+  },
+  verify: {
+    summary: "Check recorded exchanges against the contracts, with coverage.",
+    help: `Usage: cloud-contracts verify <dir|file>... [--api <id>] [--strict] [--format text|json|junit] [--out <file>]
+
+Validate recorded exchanges ({ request: { method, path }, response: { status, body } },
+one JSON file each) against the bundled contracts. Folders are searched for *.json.
+The API of a recording is --api, else a folder on its path named after an API id,
+else the one contract that has an operation for its method and path.
+
+Ends with a coverage table per API: documented operation x status pairs, which have
+a recording, and the percentage.
+
+Options:
+  --api <id>       Check every recording against this API.
+  --strict         Also fail on properties the contract does not name (drift).
+  --format <f>     text (default), json or junit.
+  --out <file>     Write the report to a file (atomically) instead of stdout.
+  -h, --help       Show this help.
+
+Exit codes: 0 all valid, 1 contract violations, 2 bad input (unreadable or non-JSON
+file, unknown API, a recording that matches no operation).
+`,
+    options: { api: { type: "string" }, strict: { type: "boolean" }, format: { type: "string" }, out: { type: "string" } },
+    async run(values, positionals) {
+      if (positionals.length === 0) throw new UsageError("verify: give at least one recording file or folder.");
+      const format = (values.format ?? "text") as ReportFormat;
+      if (!["text", "json", "junit"].includes(format)) throw new UsageError(`--format: expected text, json or junit, got "${format}".`);
+      let report;
+      try {
+        report = await verify(positionals, { ...(values.api ? { api: values.api as string } : {}), strict: Boolean(values.strict) });
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+      const output = formatReport(report, format);
+      if (values.out) await writeFileAtomic(values.out as string, output);
+      else process.stdout.write(output);
+      return report.exitCode;
+    },
+  },
 };
 
-function run(argv: string[]): number {
-  const [command, ...rest] = argv;
-  if (command === undefined || command === "-h" || command === "--help" || command === "help") {
+const HELP = `Usage: cloud-contracts <command> [options]
+
+Contract-first OpenAPI 3.1 descriptions of cloud-management APIs.
+
+Commands:
+${Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(10)}${command.summary}`).join("\n")}
+
+Options:
+  -h, --help      Show this help (also: cloud-contracts <command> --help).
+  -v, --version   Print the package version.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "-h" || name === "--help" || name === "help") {
     process.stdout.write(HELP);
     return 0;
   }
-  if (command === "-v" || command === "--version") {
+  if (name === "-v" || name === "--version") {
     const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
     process.stdout.write(`${pkg.version}\n`);
     return 0;
   }
-  if (command === "apis") {
-    const { values } = parseArgs({ args: rest, options: { json: { type: "boolean" }, help: { type: "boolean", short: "h" } } });
-    if (values.help) {
-      process.stdout.write(COMMAND_HELP.apis!);
-      return 0;
-    }
-    if (values.json) {
-      process.stdout.write(`${JSON.stringify(APIS, null, 2)}\n`);
-    } else {
-      for (const api of APIS) process.stdout.write(`${api.id.padEnd(14)}${api.title.padEnd(44)}mock port ${api.mockPort}\n`);
-    }
+  const command = COMMANDS[name];
+  if (!command) throw new UsageError(`Unknown command "${name}".`);
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: { ...command.options, help: { type: "boolean", short: "h" } },
+  });
+  if (values.help) {
+    process.stdout.write(command.help);
     return 0;
   }
-  throw new UsageError(`Unknown command "${command}".`);
+  return command.run(values, positionals);
 }
 
-class UsageError extends Error {}
-
-try {
-  process.exitCode = run(process.argv.slice(2));
-} catch (error) {
-  // parseArgs reports unknown flags with a TypeError carrying an ERR_PARSE_ARGS_* code.
-  const isUsage = error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
-  if (!isUsage) throw error;
-  process.stderr.write(`cloud-contracts: ${(error as Error).message}\nRun "cloud-contracts --help" for usage.\n`);
-  process.exitCode = 2;
-}
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    // parseArgs reports unknown flags with a TypeError carrying an ERR_PARSE_ARGS_* code.
+    const isUsage = error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    if (!isUsage) throw error;
+    process.stderr.write(`cloud-contracts: ${(error as Error).message}\nRun "cloud-contracts --help" for usage.\n`);
+    process.exitCode = 2;
+  },
+);
