@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { APIS } from "./apis.js";
 import { writeFileAtomic } from "./atomic.js";
+import { startRecordingProxy } from "./record/proxy.js";
 import { formatReport, type ReportFormat } from "./verify/format.js";
 import { verify } from "./verify/index.js";
 
@@ -75,6 +76,50 @@ file, unknown API, a recording that matches no operation).
       if (values.out) await writeFileAtomic(values.out as string, output);
       else process.stdout.write(output);
       return report.exitCode;
+    },
+  },
+  record: {
+    summary: "Record real exchanges through a local proxy, secrets redacted.",
+    help: `Usage: cloud-contracts record --api <id> --target <url> --out <dir> [--port <n>]
+
+Start a recording proxy on 127.0.0.1: point a client or curl at it instead of the real
+API, it forwards every request to --target and writes each exchange to --out as one
+recording (the format "verify" reads). Every secret is redacted before anything touches
+disk: MC-Api-Key, Authorization (bearer, basic, digest), API-Public-Token,
+API-Private-Token, cookies, and any query parameter or JSON field named like a key,
+token, secret or password. Each recording is written atomically, so stopping the proxy
+(Ctrl-C) keeps everything already recorded.
+
+Options:
+  --api <id>       API the recordings belong to (see "cloud-contracts apis").
+  --target <url>   Real base URL to forward to, e.g. https://app.cloud66.com
+  --out <dir>      Folder for the recordings (created if missing).
+  --port <n>       Port to listen on (default: any free port).
+  -h, --help       Show this help.
+`,
+    options: { api: { type: "string" }, target: { type: "string" }, out: { type: "string" }, port: { type: "string" } },
+    async run(values) {
+      for (const flag of ["api", "target", "out"]) if (typeof values[flag] !== "string") throw new UsageError(`record: --${flag} is required.`);
+      const port = values.port === undefined ? 0 : Number(values.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: "${String(values.port)}" is not a port number.`);
+      let proxy;
+      try {
+        proxy = await startRecordingProxy({
+          api: values.api as string,
+          target: values.target as string,
+          outDir: values.out as string,
+          port,
+          onRecord: (file) => process.stdout.write(`recorded ${file}\n`),
+        });
+      } catch (error) {
+        throw new UsageError(`record: ${(error as Error).message}`);
+      }
+      process.stdout.write(`Recording ${String(values.api)} exchanges: send requests to ${proxy.url} (forwarded to ${String(values.target)}). Ctrl-C stops.\n`);
+      await new Promise<void>((resolve) => {
+        for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => resolve());
+      });
+      await proxy.close();
+      return 0;
     },
   },
 };
