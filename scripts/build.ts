@@ -1,9 +1,10 @@
-/** `npm run build [-- <id>] [--out <dir>]`: lint → bundle → types → docs for each API, then the docs index. */
+/** `npm run build [-- <id>] [--out <dir>]`: lint → bundle → types → validators → docs for each API, then the docs index. */
 import { bundle } from "./bundle.ts";
 import { docs, writeIndex } from "./docs.ts";
 import { parseStepArgs, runIfMain } from "./lib.ts";
 import { lint } from "./lint.ts";
 import { types } from "./types.ts";
+import { validators } from "./validators.ts";
 
 runIfMain(import.meta.url, async (argv) => {
   const { apis, ctx } = await parseStepArgs(argv);
@@ -11,6 +12,7 @@ runIfMain(import.meta.url, async (argv) => {
     await lint(api);
     await bundle(api, ctx);
     await types(api, ctx);
+    await validators(api, ctx);
     await docs(api, ctx);
   }
   await writeIndex(ctx);

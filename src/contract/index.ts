@@ -4,13 +4,16 @@
  *   const contract = await loadContract("cvm");
  *   contract.validateResponse({ method: "GET", path: "/api/client/vps/list", status: 200, body });
  */
-import { readFile } from "node:fs/promises";
-import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
-import addFormatsModule from "ajv-formats";
+import { createHash } from "node:crypto";
+import { access, readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Ajv2020, ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
 import { getApi } from "../apis.js";
+import { createAjv, responseSchema } from "./ajv.js";
 import {
-  childPointer, createOperationMatcher, findResponse, jsonMediaType, listOperations,
-  type MatchedOperation, type OpenApiDocument, type OperationSummary,
+  createOperationLocator, findResponse, jsonMediaType, listOperations, responseSchemaPointer,
+  type LocatedOperation, type MatchedOperation, type OpenApiDocument, type OperationSummary,
 } from "./document.js";
 import { findUndocumentedProperties } from "./undocumented.js";
 
@@ -59,72 +62,137 @@ export interface Contract {
   validateResponse(response: RecordedResponse, options?: ValidateOptions): ValidationResult;
 }
 
-/** Loads `generated/<id>/openapi.json` (or `specPath`) and returns its contract checker. */
+/**
+ * Loads `generated/<id>/openapi.json` (or `specPath`) and returns its contract checker. When a
+ * `validators.js` made from that very file (same SHA-256) lies beside it, its precompiled
+ * validators are used and no schema is compiled; otherwise each is compiled on first use.
+ */
 export async function loadContract(id: string, options: { specPath?: string | URL } = {}): Promise<Contract> {
   const specPath = options.specPath ?? new URL(`../../generated/${getApi(id).id}/openapi.json`, import.meta.url);
+  let source: Buffer;
   let document: OpenApiDocument;
   try {
-    document = JSON.parse(await readFile(specPath, "utf8")) as OpenApiDocument;
+    source = await readFile(specPath);
+    document = JSON.parse(source.toString("utf8")) as OpenApiDocument;
   } catch (error) {
     throw new Error(`Cannot read the contract of "${id}" from ${String(specPath)}: ${(error as Error).message}`);
   }
-  return createContract(id, document);
+  return buildContract(id, document, await loadPrecompiled(specPath, source));
 }
 
-// OpenAPI's own schema keywords, which are annotations to a JSON Schema validator, and the fields
-// of the document itself: the whole document is registered with Ajv so that `#/components/...`
-// references resolve, and Ajv reads its top-level fields as keywords of a root schema.
-const OPENAPI_KEYWORDS = ["example", "discriminator", "xml", "externalDocs"];
-const DOCUMENT_FIELDS = ["openapi", "info", "jsonSchemaDialect", "servers", "paths", "webhooks", "components", "security", "tags"];
-const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+type Validators = Map<string, ValidateFunction>;
 
-/** Builds a contract checker from a bundled document already in memory. */
+/**
+ * The validators of `validators.js` beside the document (see scripts/validators.ts), keyed by
+ * response schema pointer; `undefined` when there is no such file or it was made from another
+ * document.
+ */
+async function loadPrecompiled(specPath: string | URL, source: Buffer): Promise<Validators | undefined> {
+  const specUrl = typeof specPath === "string" ? pathToFileURL(resolve(specPath)) : specPath;
+  if (specUrl.protocol !== "file:") return undefined;
+  const moduleUrl = new URL("validators.js", specUrl);
+  try {
+    await access(moduleUrl);
+  } catch {
+    return undefined;
+  }
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(moduleUrl.href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new Error(`Cannot load the precompiled validators ${moduleUrl.href} (run npm run build): ${(error as Error).message}`);
+  }
+  if (module.documentSha256 !== createHash("sha256").update(source).digest("hex")) return undefined;
+  const validators: Validators = new Map();
+  for (const [key, value] of Object.entries(module)) {
+    if (key.startsWith("#/") && typeof value === "function") validators.set(key, value as ValidateFunction);
+  }
+  return validators;
+}
+
+/** Builds a contract checker from a bundled document already in memory (compiling in-process). */
 export function createContract(id: string, document: OpenApiDocument): Contract {
-  const documentId = `urn:cloud-api-contracts:${id}`;
-  const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false, allowUnionTypes: true });
-  addFormats(ajv);
-  ajv.addVocabulary([...OPENAPI_KEYWORDS, ...DOCUMENT_FIELDS]);
-  ajv.addSchema(document as object, documentId);
+  return buildContract(id, document, undefined);
+}
 
-  const findOperation = createOperationMatcher(document);
-  // One compiled validator per response schema, made the first time it is needed.
-  const validators = new Map<string, ValidateFunction>();
+function buildContract(id: string, document: OpenApiDocument, precompiled: Validators | undefined): Contract {
+  // Without precompiled validators, the document is registered with Ajv now (as it always was,
+  // so a document Ajv rejects fails here); with them, Ajv is only loaded if a pointer is missing.
+  let ajv: Ajv2020 | undefined = precompiled ? undefined : createAjv(id, document);
+  // One validator per response schema: precompiled, or compiled the first time it is needed.
+  const validators: Validators = new Map(precompiled);
   const validatorFor = (pointer: string) => {
     let validate = validators.get(pointer);
     if (!validate) {
-      validate = ajv.compile({ $ref: `${documentId}${pointer}` });
+      ajv ??= createAjv(id, document);
+      validate = ajv.compile(responseSchema(id, pointer));
       validators.set(pointer, validate);
     }
     return validate;
   };
 
-  function validateResponse(recorded: RecordedResponse, options: ValidateOptions = {}): ValidationResult {
-    const what = `${recorded.method.toUpperCase()} ${recorded.path}`;
-    const matched = findOperation(recorded.method, recorded.path);
-    if (!matched) return fail(undefined, { path: "$", keyword: "operation", message: `No operation in the ${id} contract matches ${what}.` });
-    const operationId = matched.operation.value.operationId;
+  const { locate } = createOperationLocator(document);
+  const findOperation = (method: string, path: string): MatchedOperation | undefined => {
+    const located = locate(method, path);
+    return located && { ...located.matched };
+  };
 
-    const found = findResponse(document, matched.operation, recorded.status);
-    if (!found) {
-      const documented = Object.keys(matched.operation.value.responses ?? {}).join(", ");
+  // What a status of an operation leads to, worked out once and kept with the operation: the
+  // response entry, its JSON media type, schema and validator.
+  interface ResponsePlan {
+    key: string;
+    mediaType: string | undefined;
+    schema: unknown;
+    pointer: string;
+    validate: ValidateFunction | undefined;
+  }
+  const responsePlan = ({ matched, byStatus }: LocatedOperation, status: number): ResponsePlan | null => {
+    let plan = byStatus.get(status) as ResponsePlan | null | undefined;
+    if (plan !== undefined) return plan;
+    const found = findResponse(document, matched.operation, status);
+    const mediaType = found && jsonMediaType(found.response.value);
+    plan = found
+      ? {
+          key: found.key,
+          mediaType,
+          schema: mediaType ? found.response.value.content![mediaType]!.schema : undefined,
+          pointer: mediaType ? responseSchemaPointer(found.response, mediaType) : "",
+          validate: undefined,
+        }
+      : null;
+    if (byStatus.size < 64) byStatus.set(status, plan);
+    return plan;
+  };
+
+  function validateResponse(recorded: RecordedResponse, options?: ValidateOptions): ValidationResult {
+    const located = locate(recorded.method, recorded.path);
+    if (!located) {
+      const what = `${recorded.method.toUpperCase()} ${recorded.path}`;
+      return fail(undefined, { path: "$", keyword: "operation", message: `No operation in the ${id} contract matches ${what}.` });
+    }
+    const { operation } = located.matched;
+    const operationId = operation.value.operationId;
+
+    const plan = responsePlan(located, recorded.status);
+    if (!plan) {
+      const documented = Object.keys(operation.value.responses ?? {}).join(", ");
       return fail(operationId, { path: "$", keyword: "status", message: `Status ${recorded.status} is not documented for ${operationId} (documented: ${documented}).` });
     }
 
-    const isEmpty = recorded.body === undefined || recorded.body === null || recorded.body === "";
-    const mediaType = jsonMediaType(found.response.value);
+    const body = recorded.body;
+    const isEmpty = body === undefined || body === null || body === "";
+    const mediaType = plan.mediaType;
     if (!mediaType) {
       return isEmpty
         ? { valid: true, operationId, errors: [] }
-        : fail(operationId, { path: "$", keyword: "body", message: `${operationId} ${found.key} has no body in the contract, but one was received.` });
+        : fail(operationId, { path: "$", keyword: "body", message: `${operationId} ${plan.key} has no body in the contract, but one was received.` });
     }
-    if (isEmpty) return fail(operationId, { path: "$", keyword: "body", message: `${operationId} ${found.key} promises a ${mediaType} body, but the body is empty.` });
+    if (isEmpty) return fail(operationId, { path: "$", keyword: "body", message: `${operationId} ${plan.key} promises a ${mediaType} body, but the body is empty.` });
 
-    const schemaPointer = childPointer(found.response.pointer, "content", mediaType, "schema");
-    const validate = validatorFor(schemaPointer);
-    const errors: ContractError[] = validate(recorded.body) ? [] : (validate.errors ?? []).map(toContractError);
-    if (options.strict) {
-      const schema = found.response.value.content![mediaType]!.schema;
-      for (const { path } of findUndocumentedProperties(document, schema, recorded.body)) {
+    const validate = (plan.validate ??= validatorFor(plan.pointer));
+    const errors: ContractError[] = validate(body) ? [] : (validate.errors ?? []).map(toContractError);
+    if (options?.strict) {
+      for (const { path } of findUndocumentedProperties(document, plan.schema, body)) {
         errors.push({ path, keyword: "undocumented", message: "property is not described by the contract" });
       }
     }
