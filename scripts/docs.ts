@@ -2,10 +2,11 @@
  * `npm run docs [-- <id>]`: a Redoc page per API (scripts inlined, so the site works offline and
  * from disk) and `docs-site/index.html` linking every API.
  */
-import { readFile } from "node:fs/promises";
+import { copyFile, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { verify, type ApiCoverage } from "../src/verify/index.ts";
 import {
-  docsDir, generatedDir, parseStepArgs, produceInto, readPipelineApis, runIfMain, runTool, step, writeFileAtomic,
+  docsDir, generatedDir, parseStepArgs, produceInto, readPipelineApis, ROOT, runIfMain, runTool, step, writeFileAtomic,
   type PipelineApi, type StepContext,
 } from "./lib.ts";
 
@@ -18,9 +19,12 @@ export async function docs(api: PipelineApi, ctx: StepContext): Promise<void> {
         "build-docs", join(generatedDir(ctx, api.id), "openapi.yaml"),
         "--output", join(scratch, page),
         "--title", `${info.title} — cloud-api-contracts`,
+        "--template", join(ROOT, "scripts", "docs-template.hbs"),
         "--inlineBundle",
       ]);
-      return [page];
+      // The bundled contract beside its page, so the site links to it when served and from disk.
+      for (const ext of ["yaml", "json"]) await copyFile(join(generatedDir(ctx, api.id), `openapi.${ext}`), join(scratch, `${api.id}.openapi.${ext}`));
+      return [page, `${api.id}.openapi.yaml`, `${api.id}.openapi.json`];
     }),
   );
 }
@@ -49,13 +53,22 @@ const describeAuth = (doc: BundledDocument) =>
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
+/** Recording coverage per API, as `cloud-contracts verify test/recordings` measures it. */
+async function recordingCoverage(): Promise<Map<string, ApiCoverage>> {
+  const report = await verify([join(ROOT, "test", "recordings")]);
+  return new Map(report.coverage.map((coverage) => [coverage.api, coverage]));
+}
+
 /** Writes docs-site/index.html with one card per API of redocly.yaml (all of them, always). */
 export async function writeIndex(ctx: StepContext): Promise<void> {
   const apis = await readPipelineApis();
   await step("index", "docs", async () => {
+    const coverage = await recordingCoverage();
     const cards = [];
+    const rows = [];
     for (const api of apis) {
       const doc = await readBundled(api, ctx);
+      const covered = coverage.get(api.id);
       cards.push(`    <li class="card" data-api="${api.id}">
       <h2><a href="${api.id}.html">${escapeHtml(doc.info.title)}</a></h2>
       <p>${escapeHtml(doc.info.summary ?? "")}</p>
@@ -63,10 +76,13 @@ export async function writeIndex(ctx: StepContext): Promise<void> {
         <dt>Version</dt><dd>${escapeHtml(doc.info.version)}</dd>
         <dt>Base URL</dt><dd><code>${escapeHtml(doc.servers?.[0]?.url ?? "")}</code></dd>
         <dt>Auth</dt><dd>${escapeHtml(describeAuth(doc))}</dd>
-        <dt>Operations</dt><dd>${countOperations(doc)}</dd>
-        <dt>Mock</dt><dd><code>http://127.0.0.1:${api.mockPort}</code></dd>
+        <dt>Operations</dt><dd class="operations">${countOperations(doc)}</dd>
+        <dt>Mock</dt><dd><code>http://127.0.0.1:${api.mockPort}</code> (<code>npm start</code>)</dd>
+        <dt>Contract</dt><dd><a href="${api.id}.openapi.yaml">YAML</a> · <a href="${api.id}.openapi.json">JSON</a></dd>
       </dl>
     </li>`);
+      const percent = covered?.percent ?? 0;
+      rows.push(`      <tr data-api="${api.id}"><th scope="row">${escapeHtml(api.id)}</th><td>${covered?.covered ?? 0} of ${covered?.total ?? 0}</td><td><span class="bar"><span style="width: ${percent}%"></span></span> ${percent}%</td></tr>`);
     }
     await writeFileAtomic(join(docsDir(ctx), "index.html"), `<!doctype html>
 <html lang="en">
@@ -74,14 +90,19 @@ export async function writeIndex(ctx: StepContext): Promise<void> {
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>cloud-api-contracts</title>
+  <link rel="icon" href="data:,">
   <style>
-    body { font: 16px/1.5 system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; padding: 0 1rem; color: #1f2328; }
-    ul.apis { list-style: none; padding: 0; display: grid; gap: 1rem; grid-template-columns: repeat(auto-fill, minmax(18rem, 1fr)); }
+    body { font: 16px/1.5 system-ui, sans-serif; margin: 2rem auto; max-width: 64rem; padding: 0 1rem; color: #1f2328; }
+    ul.apis { list-style: none; padding: 0; display: grid; gap: 1rem; grid-template-columns: repeat(auto-fill, minmax(19rem, 1fr)); }
     .card { border: 1px solid #d0d7de; border-radius: 8px; padding: 1rem; }
     .card h2 { font-size: 1.2rem; margin: 0 0 .5rem; }
     dl { display: grid; grid-template-columns: auto 1fr; gap: .2rem 1rem; margin: 0; }
     dt { color: #59636e; }
     dd { margin: 0; overflow-wrap: anywhere; }
+    table { border-collapse: collapse; }
+    th, td { text-align: left; padding: .25rem 1rem .25rem 0; }
+    .bar { display: inline-block; width: 10rem; height: .6rem; background: #eaeef2; border-radius: .3rem; vertical-align: middle; }
+    .bar span { display: block; height: 100%; background: #2da44e; border-radius: .3rem; }
   </style>
 </head>
 <body>
@@ -90,6 +111,14 @@ export async function writeIndex(ctx: StepContext): Promise<void> {
   <ul class="apis">
 ${cards.join("\n")}
   </ul>
+  <h2>Contract coverage of the recordings</h2>
+  <p>Documented operation × status pairs with at least one recorded response in <code>test/recordings/</code> (<code>npx cloud-contracts verify test/recordings</code>).</p>
+  <table class="coverage">
+    <thead><tr><th scope="col">API</th><th scope="col">Pairs recorded</th><th scope="col">Coverage</th></tr></thead>
+    <tbody>
+${rows.join("\n")}
+    </tbody>
+  </table>
 </body>
 </html>
 `);

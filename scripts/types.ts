@@ -1,8 +1,7 @@
 /** `npm run types [-- <id>]`: TypeScript types for each bundled spec, with openapi-typescript. */
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import openapiTS, { astToString, COMMENT_HEADER } from "openapi-typescript";
+import { renderTypes } from "../src/generate.ts";
 import type { OpenApiDocument } from "../src/contract/document.ts";
 import { findDispatchedOperations, renderOperationModule, renderOperationTypes } from "./operations.ts";
 import { generatedDir, parseStepArgs, produceInto, runIfMain, step, StepError, type PipelineApi, type StepContext } from "./lib.ts";
@@ -13,10 +12,10 @@ export async function types(api: PipelineApi, ctx: StepContext): Promise<void> {
   await step(api.id, "types", () =>
     produceInto(dir, async (scratch) => {
       // The library rather than the CLI: the CLI reads redocly.yaml and wants an output per API there.
-      const ast = await openapiTS(pathToFileURL(source)).catch((error: Error) => {
+      const types = await renderTypes(source).catch((error: Error) => {
         throw new StepError(`openapi-typescript ${source}:\n${error.message}`);
       });
-      await writeFile(join(scratch, "schema.d.ts"), COMMENT_HEADER + astToString(ast));
+      await writeFile(join(scratch, "schema.d.ts"), types);
       // Query-dispatched operations (`?operation=`) also get a typed map; see operations.ts.
       const document = JSON.parse(await readFile(source, "utf8")) as OpenApiDocument;
       const dispatched = findDispatchedOperations(document);

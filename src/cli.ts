@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { APIS } from "./apis.js";
 import { writeFileAtomic } from "./atomic.js";
+import { generate } from "./generate.js";
 import { startRecordingProxy } from "./record/proxy.js";
 import { formatReport, type ReportFormat } from "./verify/format.js";
 import { verify } from "./verify/index.js";
@@ -76,6 +77,34 @@ file, unknown API, a recording that matches no operation).
       if (values.out) await writeFileAtomic(values.out as string, output);
       else process.stdout.write(output);
       return report.exitCode;
+    },
+  },
+  generate: {
+    summary: "Write an API's bundled contract and fresh TypeScript types into your repository.",
+    help: `Usage: cloud-contracts generate --api <id> --out <dir> [--force]
+
+Write <dir>/openapi.json (the bundled contract) and <dir>/schema.d.ts (types generated
+now with openapi-typescript, which needs TypeScript installed), plus a small manifest
+(.cloud-api-contracts.json) of what was written. Refuses to overwrite a file it did not
+write, or one changed since, unless --force; in that case nothing is written.
+
+Options:
+  --api <id>     API to generate (see "cloud-contracts apis").
+  --out <dir>    Folder to write into (created if missing).
+  --force        Overwrite files this command did not write.
+  -h, --help     Show this help.
+`,
+    options: { api: { type: "string" }, out: { type: "string" }, force: { type: "boolean" } },
+    async run(values) {
+      for (const flag of ["api", "out"]) if (typeof values[flag] !== "string") throw new UsageError(`generate: --${flag} is required.`);
+      let written;
+      try {
+        written = await generate({ api: values.api as string, outDir: values.out as string, force: Boolean(values.force) });
+      } catch (error) {
+        throw new UsageError(`generate: ${(error as Error).message}`);
+      }
+      for (const file of written) process.stdout.write(`wrote ${file}\n`);
+      return 0;
     },
   },
   record: {
