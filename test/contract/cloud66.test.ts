@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { formatErrors, loadContract, type Contract } from "../../src/contract/index.ts";
-import { asResponse, readRecording, readRecordings } from "../support/recordings.ts";
+import { asResponse, brokenCopy, readRecording, readRecordings } from "../support/recordings.ts";
 
 let contract: Contract;
 beforeAll(async () => {
@@ -49,11 +49,7 @@ describe("auth and scopes", () => {
   });
 });
 
-function broken(file: string, edit: (body: any) => void) {
-  const recording = readRecording("cloud66", file);
-  edit(recording.response.body);
-  return asResponse(recording);
-}
+const broken = (file: string, edit: (body: any) => void) => brokenCopy("cloud66", file, edit);
 
 describe("hand-broken copies fail where they are broken", () => {
   it("rejects a stack action whose id is not an integer", () => {

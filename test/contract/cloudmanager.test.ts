@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { formatErrors, loadContract, type Contract } from "../../src/contract/index.ts";
-import { asResponse, readRecording, readRecordings } from "../support/recordings.ts";
+import { asResponse, brokenCopy, readRecording, readRecordings } from "../support/recordings.ts";
 
 let contract: Contract;
 beforeAll(async () => {
@@ -77,11 +77,7 @@ describe("principles, everywhere they apply", () => {
   }, 20_000);
 });
 
-function broken(file: string, edit: (body: any) => void) {
-  const recording = readRecording("cloudmanager", file);
-  edit(recording.response.body);
-  return asResponse(recording);
-}
+const broken = (file: string, edit: (body: any) => void) => brokenCopy("cloudmanager", file, edit);
 
 describe("hand-broken copies fail where they are broken", () => {
   it("rejects a list whose totalCount is a string", () => {

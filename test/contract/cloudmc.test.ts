@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { formatErrors, loadContract, type Contract } from "../../src/contract/index.ts";
-import { asResponse, readRecording, readRecordings } from "../support/recordings.ts";
+import { asResponse, brokenCopy, readRecording, readRecordings } from "../support/recordings.ts";
 
 let contract: Contract;
 beforeAll(async () => {
@@ -34,11 +34,7 @@ describe("recorded CloudMC responses", () => {
   });
 });
 
-function broken(file: string, edit: (body: any) => void) {
-  const recording = readRecording("cloudmc", file);
-  edit(recording.response.body);
-  return asResponse(recording);
-}
+const broken = (file: string, edit: (body: any) => void) => brokenCopy("cloudmc", file, edit);
 
 describe("hand-broken copies fail where they are broken", () => {
   it("rejects a task in SUCCESS without its result", () => {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { formatErrors, loadContract, type Contract } from "../../src/contract/index.ts";
-import { asResponse, readRecording, readRecordings } from "../support/recordings.ts";
+import { asResponse, brokenCopy, readRecording, readRecordings } from "../support/recordings.ts";
 
 let contract: Contract;
 beforeAll(async () => {
@@ -35,11 +35,7 @@ describe("recorded CloudStack responses", () => {
   });
 });
 
-function broken(file: string, edit: (body: any) => void) {
-  const recording = readRecording("cloudstack", file);
-  edit(recording.response.body);
-  return asResponse(recording);
-}
+const broken = (file: string, edit: (body: any) => void) => brokenCopy("cloudstack", file, edit);
 
 describe("hand-broken copies fail where they are broken", () => {
   it("rejects a list whose metadata.recordCount is not a number", () => {

@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { Cloud66ApiError, createCloud66Client, paginate, waitForAction, type Cloud66Client } from "../../src/clients/cloud66.ts";
 import { formatErrors, loadContract, type Contract } from "../../src/contract/index.ts";
-import { useMock } from "../support/mock.ts";
+import { loggingFetch, useMock } from "../support/mock.ts";
 
 const mock = useMock("cloud66");
 let contract: Contract;
@@ -13,21 +13,9 @@ beforeAll(async () => {
   contract = await loadContract("cloud66");
 });
 
-function clientOnMock(prefer: (request: Request) => string | undefined = () => undefined) {
-  const exchanges: { method: string; path: string; query: string; status: number; body: unknown }[] = [];
-  const client: Cloud66Client = createCloud66Client({
-    baseUrl: mock.current.baseUrl,
-    token: "ubg5kvaowx6ngpp9pex63pe75bxsjrzia0gcp60y6tmieeg1iwi7fh0fen9nce56",
-    fetch: async (request) => {
-      const preference = prefer(request);
-      if (preference) request.headers.set("Prefer", preference);
-      const response = await fetch(request);
-      const text = await response.clone().text();
-      const url = new URL(request.url);
-      exchanges.push({ method: request.method, path: url.pathname, query: url.search, status: response.status, body: text ? JSON.parse(text) : null });
-      return response;
-    },
-  });
+function clientOnMock(prefer?: (request: Request) => string | undefined) {
+  const { fetch, exchanges } = loggingFetch(prefer);
+  const client: Cloud66Client = createCloud66Client({ baseUrl: mock.current.baseUrl, token: "ubg5kvaowx6ngpp9pex63pe75bxsjrzia0gcp60y6tmieeg1iwi7fh0fen9nce56", fetch });
   return { client, exchanges };
 }
 

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { MOCK_CREDENTIALS } from "../../scripts/digest-front.ts";
 import { CloudManagerApiError, createCloudManagerClient, paginate } from "../../src/clients/cloudmanager.ts";
 import { formatErrors, loadContract, type Contract } from "../../src/contract/index.ts";
-import { useMock } from "../support/mock.ts";
+import { loggingFetch, useMock } from "../support/mock.ts";
 
 const mock = useMock("cloudmanager");
 let contract: Contract;
@@ -15,18 +15,8 @@ beforeAll(async () => {
 });
 
 function clientOnMock(credentials = MOCK_CREDENTIALS) {
-  const exchanges: { method: string; path: string; status: number; body: unknown }[] = [];
-  const client = createCloudManagerClient({
-    baseUrl: mock.current.baseUrl,
-    publicKey: credentials.username,
-    privateKey: credentials.password,
-    fetch: async (request) => {
-      const response = await fetch(request);
-      const text = await response.clone().text();
-      exchanges.push({ method: request.method, path: new URL(request.url).pathname, status: response.status, body: text ? JSON.parse(text) : null });
-      return response;
-    },
-  });
+  const { fetch, exchanges } = loggingFetch();
+  const client = createCloudManagerClient({ baseUrl: mock.current.baseUrl, publicKey: credentials.username, privateKey: credentials.password, fetch });
   return { client, exchanges };
 }
 

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { CloudMcApiError, createCloudMcClient, waitForTask, type CloudMcClient } from "../../src/clients/cloudmc.ts";
 import { formatErrors, loadContract, type Contract } from "../../src/contract/index.ts";
 import { TaskError } from "../../src/runtime/errors.ts";
-import { useMock } from "../support/mock.ts";
+import { loggingFetch, useMock } from "../support/mock.ts";
 
 const mock = useMock("cloudmc");
 let contract: Contract;
@@ -16,20 +16,9 @@ beforeAll(async () => {
 });
 
 /** A client on the mock whose requests (and answers) are kept for the assertions. */
-function clientWithLog(preferFor: (request: Request) => string | undefined = () => undefined) {
-  const exchanges: { method: string; path: string; status: number; body: unknown }[] = [];
-  const client: CloudMcClient = createCloudMcClient({
-    baseUrl: mock.current.baseUrl,
-    apiKey: "mc-api-key",
-    fetch: async (request) => {
-      const prefer = preferFor(request);
-      if (prefer) request.headers.set("Prefer", prefer);
-      const response = await fetch(request);
-      const text = await response.clone().text();
-      exchanges.push({ method: request.method, path: new URL(request.url).pathname, status: response.status, body: text ? JSON.parse(text) : null });
-      return response;
-    },
-  });
+function clientWithLog(prefer?: (request: Request) => string | undefined) {
+  const { fetch, exchanges } = loggingFetch(prefer);
+  const client: CloudMcClient = createCloudMcClient({ baseUrl: mock.current.baseUrl, apiKey: "mc-api-key", fetch });
   return { client, exchanges };
 }
 

@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { CloudMcApiError, createCloudStackClient, waitForTask, type CloudStackClient } from "../../src/clients/cloudstack.ts";
 import { formatErrors, loadContract, type Contract } from "../../src/contract/index.ts";
-import { useMock } from "../support/mock.ts";
+import { loggingFetch, useMock } from "../support/mock.ts";
 
 const mock = useMock("cloudstack");
 let contract: Contract;
@@ -15,23 +15,9 @@ beforeAll(async () => {
 });
 
 /** A client on the mock; every exchange is kept, and `prefer` may pick a documented answer. */
-function clientOnMock(prefer: (request: Request) => string | undefined = () => undefined) {
-  const exchanges: { method: string; path: string; query: string; status: number; body: unknown }[] = [];
-  const client: CloudStackClient = createCloudStackClient({
-    baseUrl: mock.current.baseUrl,
-    apiKey: "mc-api-key",
-    serviceCode: "compute-qc",
-    environmentName: "dev",
-    fetch: async (request) => {
-      const preference = prefer(request);
-      if (preference) request.headers.set("Prefer", preference);
-      const response = await fetch(request);
-      const text = await response.clone().text();
-      const url = new URL(request.url);
-      exchanges.push({ method: request.method, path: url.pathname, query: url.search, status: response.status, body: text ? JSON.parse(text) : null });
-      return response;
-    },
-  });
+function clientOnMock(prefer?: (request: Request) => string | undefined) {
+  const { fetch, exchanges } = loggingFetch(prefer);
+  const client: CloudStackClient = createCloudStackClient({ baseUrl: mock.current.baseUrl, apiKey: "mc-api-key", serviceCode: "compute-qc", environmentName: "dev", fetch });
   return { client, exchanges };
 }
 

@@ -25,3 +25,12 @@ export function readRecording(api: string, file: string): Recording {
 
 /** The recording's response in the shape `validateResponse` takes. */
 export const asResponse = ({ request, response }: Recording) => ({ ...request, ...response });
+
+/** A recording's exchange with its body changed by `edit` (a deep copy: the file is untouched). */
+export function brokenCopy(api: string, file: string, edit: (body: any) => void): RecordedExchange {
+  const recording = readRecording(api, file);
+  edit(recording.response.body);
+  return asResponse(recording);
+}
+
+export type RecordedExchange = ReturnType<typeof asResponse>;
