@@ -62,7 +62,8 @@ describe("principles, everywhere they apply", () => {
   });
 
   it("lists every error code of the reference under its HTTP status", () => {
-    const catalogue = readFileSync(new URL("../../../shared/research/cloudmanager-error-codes.tsv", import.meta.url), "utf8");
+    // The reference's error-code catalogue, kept beside the spec (code, HTTP status).
+    const catalogue = readFileSync(new URL("../../spec/cloudmanager/error-codes.tsv", import.meta.url), "utf8");
     const responses = (contract.document.components as { responses: Record<string, { content: { "application/json": { schema: { allOf?: { properties?: { errorCode?: { enum?: string[] } } }[] } } } }> }).responses;
     const byStatus = new Map<string, string[]>();
     for (const response of Object.values(responses)) {
