@@ -98,10 +98,10 @@ export async function step<T>(api: string, name: string, work: () => Promise<T>)
   const started = performance.now();
   try {
     const result = await work();
-    console.log(`${api.padEnd(13)} ${name.padEnd(7)} ok     ${seconds(started)}`);
+    console.log(`${api.padEnd(13)} ${name.padEnd(10)} ok     ${seconds(started)}`);
     return result;
   } catch (error) {
-    console.log(`${api.padEnd(13)} ${name.padEnd(7)} FAILED ${seconds(started)}`);
+    console.log(`${api.padEnd(13)} ${name.padEnd(10)} FAILED ${seconds(started)}`);
     throw error;
   }
 }
