@@ -2,11 +2,11 @@
  * Typed client for the CVM Client API.
  *
  *   const cvm = createCvmClient({ baseUrl: "https://panel.example.net", publicToken, privateToken });
- *   const { data, error } = await cvm.GET("/api/client/vps/list");
- *   if (error) console.error(error.errors); // typed as the API's { errors: string[] }
+ *   const { data } = await cvm.GET("/api/client/vps/list"); // an answer outside 2xx throws CvmApiError
  */
 import createClient, { type Client, type Middleware } from "openapi-fetch";
 import type { components, operations, paths } from "../../generated/cvm/schema.js";
+import { ApiError, readErrorBody, summarize } from "../runtime/errors.js";
 
 export type { components, operations, paths };
 export type CvmClient = Client<paths>;
@@ -14,6 +14,21 @@ export type CvmClient = Client<paths>;
 export type CvmErrorBody = components["schemas"]["ErrorEnvelope"];
 export type Vps = components["schemas"]["Vps"];
 export type VpsStatus = components["schemas"]["VpsStatus"];
+
+/** A CVM answer outside 2xx, with the messages of its `{ "errors": [...] }` body. */
+export class CvmApiError extends ApiError<unknown> {
+  override name = "CvmApiError";
+  /** Every message of the body (empty when the body was not CVM's error envelope). */
+  readonly errors: string[];
+
+  constructor(status: number, body: unknown, request: Request) {
+    const errors = (body as Partial<CvmErrorBody> | undefined)?.errors;
+    const messages = Array.isArray(errors) ? errors.filter((message): message is string => typeof message === "string") : [];
+    const summary = summarize(request);
+    super(messages.length > 0 ? messages.join("; ") : `CVM answered ${status} to ${summary.method} ${summary.path}`, { status, body, request: summary });
+    this.errors = messages;
+  }
+}
 
 export interface CvmClientOptions {
   /** Scheme and host of the CVM panel, e.g. `https://panel.example.net` (the API sits at the host root). */
@@ -38,7 +53,7 @@ export function createCvmClient(options: CvmClientOptions): CvmClient {
     // CVM reads request parameters as HTML form fields ($_POST), so every body is form-encoded.
     bodySerializer: (body) => new URLSearchParams(body as unknown as Record<string, string>).toString(),
   });
-  client.use(tokenPair(options.publicToken, options.privateToken), formContentType);
+  client.use(tokenPair(options.publicToken, options.privateToken), formContentType, throwOnError);
   return client;
 }
 
@@ -57,5 +72,12 @@ const formContentType: Middleware = {
   onRequest({ request }) {
     if (request.body !== null) request.headers.set("Content-Type", "application/x-www-form-urlencoded");
     return request;
+  },
+};
+
+const throwOnError: Middleware = {
+  async onResponse({ request, response }) {
+    if (response.ok) return response;
+    throw new CvmApiError(response.status, await readErrorBody(response), request);
   },
 };

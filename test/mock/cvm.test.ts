@@ -3,7 +3,7 @@
  * every answer checked against the contract.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { createCvmClient, type CvmClient } from "../../src/clients/cvm.ts";
+import { CvmApiError, createCvmClient, type CvmClient } from "../../src/clients/cvm.ts";
 import { formatErrors, loadContract, type Contract } from "../../src/contract/index.ts";
 import type { RunningMock } from "../../scripts/prism.ts";
 import { useMock } from "../support/mock.ts";
@@ -45,7 +45,7 @@ describe("every CVM operation through the client", () => {
       method,
       path: new URL(result.response.url).pathname,
       status: result.response.status,
-      body: result.data ?? result.error ?? null,
+      body: result.data ?? null,
     }, { strict: true });
     expect(check.operationId).toBe(operationId);
     expect(formatErrors(check.errors)).toBe("");
@@ -86,16 +86,16 @@ describe("authentication", () => {
 });
 
 describe("errors through the client", () => {
-  it("types the errors envelope of a failed action", async () => {
-    const { data, error, response } = await client.POST("/api/client/vps/{id}/start", {
-      params: { path: { id: "1" } },
-      headers: { Prefer: "code=503" },
+  it("throws a CvmApiError with the messages of a failed action", async () => {
+    const failing = client.POST("/api/client/vps/{id}/start", { params: { path: { id: "1" } }, headers: { Prefer: "code=503" } });
+    const error = await failing.then(() => undefined, (thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(CvmApiError);
+    expect(error).toMatchObject({
+      status: 503,
+      errors: ["The host node could not be reached."],
+      message: "The host node could not be reached.",
+      request: { method: "POST", path: "/api/client/vps/1/start" },
     });
-    expect(response.status).toBe(503);
-    expect(data).toBeUndefined();
-    // `error` is typed as the API's { errors: string[] }.
-    const messages: string[] | undefined = error?.errors;
-    expect(messages).toEqual(["The host node could not be reached."]);
   });
 
   it("form-encodes the reinstall body, as the server (and the mock) read it", async () => {
