@@ -62,7 +62,7 @@ export function serverBasePath(document: OpenApiDocument): string {
   return pathname.replace(/\/+$/, "");
 }
 
-interface CompiledPath {
+interface CompiledPath<T> {
   template: string;
   pattern: RegExp;
   literalSegments: number;
@@ -70,30 +70,34 @@ interface CompiledPath {
   rank: number;
   /** Every segment is literal or a whole `{name}`: reaching it in the tree is a match. */
   plain: boolean;
-  /** The match for each HTTP method, resolved on first use (null: the path has no such operation). */
-  operations: Map<string, LocatedOperation | null>;
+  /** What `prepare` made of each HTTP method's operation, by `METHOD_INDEX` (undefined: no such operation). */
+  operations: (T | undefined)[];
 }
 
 /** The templates by segment: a literal segment leads to its child, any `{…}` segment to `wildcard`. */
-interface PathTree {
+interface PathTree<T> {
   /** `literalKey` of each literal child (the segment's length and first character), scanned in order. */
   keys: number[];
   /** The literal children, in the order of `keys`. */
-  literals: { segment: string; tree: PathTree }[];
-  wildcard: PathTree | undefined;
+  literals: { segment: string; tree: PathTree<T> }[];
+  wildcard: PathTree<T> | undefined;
   /** Templates that end here, in the order they are tried. */
-  ends: CompiledPath[];
+  ends: CompiledPath<T>[];
 }
 
-const HTTP_METHOD_SET: ReadonlySet<string> = new Set(HTTP_METHODS);
-const newTree = (): PathTree => ({ keys: [], literals: [], wildcard: undefined, ends: [] });
+const newTree = <T>(): PathTree<T> => ({ keys: [], literals: [], wildcard: undefined, ends: [] });
+
+/** `get` → 0 … `trace` → 7, in lower and upper case. */
+const METHOD_INDEX: ReadonlyMap<string, number> = new Map(
+  HTTP_METHODS.flatMap((method, index) => [[method, index], [method.toUpperCase(), index]]),
+);
 
 /** A small-integer key for a segment `path.slice(start, end)`: its length and first UTF-16 unit. */
 const literalKey = (path: string, start: number, end: number) => (end - start) * 65536 + (end > start ? path.charCodeAt(start) : 0);
 
 /** Templates found by `collect`, the first `count` of `entries` (reused: matching never re-enters). */
-interface Found {
-  entries: CompiledPath[];
+interface Found<T> {
+  entries: CompiledPath<T>[];
   count: number;
 }
 
@@ -102,7 +106,7 @@ interface Found {
  * and `end`. The path is walked in place, not split: a segment is compared, where it stands,
  * with the literals of its length and first character, so matching allocates no strings.
  */
-function collect(tree: PathTree, path: string, start: number, end: number, found: Found): void {
+function collect<T>(tree: PathTree<T>, path: string, start: number, end: number, found: Found<T>): void {
   let slash = path.indexOf("/", start);
   if (slash >= end) slash = -1;
   const segmentEnd = slash === -1 ? end : slash;
@@ -130,32 +134,26 @@ function collect(tree: PathTree, path: string, start: number, end: number, found
  * Finds the operation for a method and a concrete path. Literal segments win over templated
  * ones (`/vps/list` is `listVpses`, not `getVpsStatus` with id "list"). The server's base path
  * may be present or not.
- *
- * Templates are tried in that order (most literal segments first, then document order), but
- * only those a tree of segments says can match; a path with a trailing slash, or not starting
- * with `/`, is tried against every template's pattern.
  */
 export function createOperationMatcher(document: OpenApiDocument): (method: string, path: string) => MatchedOperation | undefined {
-  const { locate } = createOperationLocator(document);
+  const { locate } = createOperationLocator(document, (matched) => matched);
   return (method, path) => {
-    const located = locate(method, path);
-    return located && { ...located.matched };
+    const matched = locate(method, path);
+    return matched && { ...matched };
   };
 }
 
-/** What `createOperationLocator` finds: the match, and a place for its user to keep per-status data. */
-export interface LocatedOperation {
-  matched: MatchedOperation;
-  /** Empty at first; kept with the operation (for an HTTP method), so filled once. */
-  byStatus: Map<number, unknown>;
-}
-
 /**
- * The matcher's inside: `locate` answers what `createOperationMatcher`'s function does, but as
- * one shared record per operation and method, for callers that do not hand it out.
+ * The matcher's inside, for callers that keep their own data with each operation: `prepare` is
+ * called once for every operation of the document, now, and `locate(method, path)` answers with
+ * what it returned for the operation that method and path address.
+ *
+ * Templates are tried in order (most literal segments first, then document order), but only
+ * those a tree of segments says can match; a path with a trailing slash, or not starting with
+ * `/`, is tried against every template's pattern.
  */
-export function createOperationLocator(document: OpenApiDocument) {
-  const compiled: CompiledPath[] = Object.keys(document.paths)
+export function createOperationLocator<T>(document: OpenApiDocument, prepare: (matched: MatchedOperation) => T) {
+  const compiled: CompiledPath<T>[] = Object.keys(document.paths)
     .map((template) => {
       const segments = template.split("/");
       const source = segments
@@ -165,18 +163,31 @@ export function createOperationLocator(document: OpenApiDocument) {
           ),
         )
         .join("/");
+      const item = resolveLocal<Record<string, unknown>>(document, {
+        value: document.paths[template],
+        pointer: childPointer("#", "paths", template),
+      });
+      const operations = HTTP_METHODS.map((method) =>
+        item.value[method] === undefined
+          ? undefined
+          : prepare({
+              method,
+              pathTemplate: template,
+              operation: resolveLocal<OperationObject>(document, { value: item.value[method], pointer: childPointer(item.pointer, method) }),
+            }),
+      );
       return {
         template,
         pattern: new RegExp(`^${source}/?$`),
         literalSegments: segments.filter((segment) => !segment.includes("{")).length,
         rank: 0,
         plain: segments.every((segment) => !segment.includes("{") || /^\{[^{}]+\}$/.test(segment)),
-        operations: new Map(),
+        operations,
       };
     })
     .sort((a, b) => b.literalSegments - a.literalSegments);
 
-  const tree = newTree();
+  const tree = newTree<T>();
   const treeHoldsAll = compiled.every(({ template }) => template.startsWith("/"));
   compiled.forEach((entry, rank) => {
     entry.rank = rank;
@@ -195,70 +206,48 @@ export function createOperationLocator(document: OpenApiDocument) {
     node.ends.push(entry);
   });
 
-  const operationOf = (entry: CompiledPath, method: string): LocatedOperation | null => {
-    let located = entry.operations.get(method);
-    if (located !== undefined) return located;
-    const item = resolveLocal<Record<string, unknown>>(document, {
-      value: document.paths[entry.template],
-      pointer: childPointer("#", "paths", entry.template),
-    });
-    const operation = item.value[method];
-    located =
-      operation === undefined
-        ? null
-        : {
-            matched: {
-              method,
-              pathTemplate: entry.template,
-              operation: resolveLocal<OperationObject>(document, { value: operation, pointer: childPointer(item.pointer, method) }),
-            },
-            byStatus: new Map(),
-          };
-    if (HTTP_METHOD_SET.has(method)) entry.operations.set(method, located);
-    return located;
-  };
-
-  const byRank = (a: CompiledPath, b: CompiledPath) => a.rank - b.rank;
-
-  const found: Found = { entries: [], count: 0 };
+  const found: Found<T> = { entries: [], count: 0 };
   /** The path part `pathname.slice(from, end)` is the candidate tried against the templates. */
-  const matchIn = (pathname: string, from: number, end: number, method: string): LocatedOperation | undefined => {
-    let entries: readonly CompiledPath[] = compiled;
-    let checked = false;
-    if (treeHoldsAll && end > from && pathname.charCodeAt(from) === 47 /* / */ && pathname.charCodeAt(end - 1) !== 47) {
-      found.count = 0;
-      collect(tree, pathname, from + 1, end, found);
-      if (found.count === 0) return undefined;
-      // The usual case: one template fits, and reaching it is a match.
-      if (found.count === 1 && found.entries[0]!.plain) return operationOf(found.entries[0]!, method) ?? undefined;
-      entries = found.entries.slice(0, found.count).sort(byRank);
-      checked = true;
+  const matchIn = (pathname: string, from: number, end: number, method: number): T | undefined => {
+    if (!(treeHoldsAll && end > from && pathname.charCodeAt(from) === 47 /* / */ && pathname.charCodeAt(end - 1) !== 47)) {
+      const candidate = pathname.slice(from, end);
+      for (const entry of compiled) {
+        const operation = entry.operations[method];
+        if (operation !== undefined && entry.pattern.test(candidate)) return operation;
+      }
+      return undefined;
     }
+    found.count = 0;
+    collect(tree, pathname, from + 1, end, found);
+    // The templates the tree reached fit segment by segment; one with a segment such as
+    // `{name}.json` must still match its pattern. The first in rank with the method wins.
+    let best: CompiledPath<T> | undefined;
     let candidate: string | undefined;
-    for (const entry of entries) {
-      if (!(checked && entry.plain) && !entry.pattern.test((candidate ??= pathname.slice(from, end)))) continue;
-      const located = operationOf(entry, method);
-      if (located !== null) return located;
+    for (let index = 0; index < found.count; index++) {
+      const entry = found.entries[index]!;
+      if (entry.operations[method] === undefined || (best !== undefined && best.rank < entry.rank)) continue;
+      if (!entry.plain && !entry.pattern.test((candidate ??= pathname.slice(from, end)))) continue;
+      best = entry;
     }
-    return undefined;
+    return best?.operations[method];
   };
 
   const basePath = serverBasePath(document);
   const basePathSlash = `${basePath}/`;
-  const lowerCase = new Map(HTTP_METHODS.flatMap((method) => [[method, method], [method.toUpperCase(), method]]));
 
-  function locate(method: string, path: string): LocatedOperation | undefined {
-    const lowerMethod = lowerCase.get(method) ?? method.toLowerCase();
+  function locate(method: string, path: string): T | undefined {
+    const methodIndex = METHOD_INDEX.get(method) ?? METHOD_INDEX.get(method.toLowerCase());
+    if (methodIndex === undefined) return undefined;
     let end = path.indexOf("?");
     const hash = path.indexOf("#");
     if (hash !== -1 && (end === -1 || hash < end)) end = hash;
     if (end === -1) end = path.length;
     // The pathname without, then with, the server's base path.
     if (basePath && path.startsWith(basePathSlash) && basePathSlash.length <= end) {
-      const located = matchIn(path, basePath.length, end, lowerMethod);
-      if (located) return located;
+      const located = matchIn(path, basePath.length, end, methodIndex);
+      if (located !== undefined) return located;
     }
-    return matchIn(path, 0, end, lowerMethod);
+    return matchIn(path, 0, end, methodIndex);
   }
 
   return { locate };

@@ -12,8 +12,8 @@ import type { Ajv2020, ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
 import { getApi } from "../apis.js";
 import { createAjv, responseSchema } from "./ajv.js";
 import {
-  createOperationLocator, findResponse, jsonMediaType, listOperations, responseSchemaPointer,
-  type LocatedOperation, type MatchedOperation, type OpenApiDocument, type OperationSummary,
+  childPointer, createOperationLocator, jsonMediaType, listOperations, resolveLocal, responseSchemaPointer,
+  type MatchedOperation, type OpenApiDocument, type OperationSummary, type ResponseObject,
 } from "./document.js";
 import { findUndocumentedProperties } from "./undocumented.js";
 
@@ -131,14 +131,8 @@ function buildContract(id: string, document: OpenApiDocument, precompiled: Valid
     return validate;
   };
 
-  const { locate } = createOperationLocator(document);
-  const findOperation = (method: string, path: string): MatchedOperation | undefined => {
-    const located = locate(method, path);
-    return located && { ...located.matched };
-  };
-
-  // What a status of an operation leads to, worked out once and kept with the operation: the
-  // response entry, its JSON media type, schema and validator.
+  // What each operation's documented statuses lead to, worked out once, when the contract is
+  // built: the response entry, its JSON media type, schema and validator.
   interface ResponsePlan {
     key: string;
     mediaType: string | undefined;
@@ -146,36 +140,60 @@ function buildContract(id: string, document: OpenApiDocument, precompiled: Valid
     pointer: string;
     validate: ValidateFunction | undefined;
   }
-  const responsePlan = ({ matched, byStatus }: LocatedOperation, status: number): ResponsePlan | null => {
-    let plan = byStatus.get(status) as ResponsePlan | null | undefined;
-    if (plan !== undefined) return plan;
-    const found = findResponse(document, matched.operation, status);
-    const mediaType = found && jsonMediaType(found.response.value);
-    plan = found
-      ? {
-          key: found.key,
-          mediaType,
-          schema: mediaType ? found.response.value.content![mediaType]!.schema : undefined,
-          pointer: mediaType ? responseSchemaPointer(found.response, mediaType) : "",
-          validate: undefined,
-        }
-      : null;
-    if (byStatus.size < 64) byStatus.set(status, plan);
+  interface OperationPlan {
+    matched: MatchedOperation;
+    operationId: string | undefined;
+    /** Documented exact status codes, and the plan of each at the same index of `exact`. */
+    codes: number[];
+    exact: ResponsePlan[];
+    /** `1XX` … `5XX` entries, by the status's first digit. */
+    ranges: (ResponsePlan | undefined)[];
+    fallback: ResponsePlan | undefined;
+  }
+  const planOperation = (matched: MatchedOperation): OperationPlan => {
+    const plan: OperationPlan = { matched, operationId: matched.operation.value.operationId, codes: [], exact: [], ranges: [], fallback: undefined };
+    for (const [key, value] of Object.entries(matched.operation.value.responses ?? {})) {
+      const response = resolveLocal<ResponseObject>(document, { value, pointer: childPointer(matched.operation.pointer, "responses", key) });
+      const mediaType = jsonMediaType(response.value);
+      const responsePlan: ResponsePlan = {
+        key,
+        mediaType,
+        schema: mediaType ? response.value.content![mediaType]!.schema : undefined,
+        pointer: mediaType ? responseSchemaPointer(response, mediaType) : "",
+        validate: undefined,
+      };
+      if (/^\d+$/.test(key)) {
+        plan.codes.push(Number(key));
+        plan.exact.push(responsePlan);
+      } else if (/^[1-5]XX$/.test(key)) plan.ranges[Number(key[0])] = responsePlan;
+      else if (key === "default") plan.fallback = responsePlan;
+    }
     return plan;
+  };
+  /** The response entry for a status: the exact code, then its `4XX`-style range, then `default`. */
+  const responsePlan = (plan: OperationPlan, status: number): ResponsePlan | undefined => {
+    const index = plan.codes.indexOf(status);
+    if (index !== -1) return plan.exact[index];
+    return plan.ranges[Math.floor(status / 100)] ?? plan.fallback;
+  };
+
+  const { locate } = createOperationLocator(document, planOperation);
+  const findOperation = (method: string, path: string): MatchedOperation | undefined => {
+    const plan = locate(method, path);
+    return plan && { ...plan.matched };
   };
 
   function validateResponse(recorded: RecordedResponse, options?: ValidateOptions): ValidationResult {
-    const located = locate(recorded.method, recorded.path);
-    if (!located) {
+    const operation = locate(recorded.method, recorded.path);
+    if (!operation) {
       const what = `${recorded.method.toUpperCase()} ${recorded.path}`;
       return fail(undefined, { path: "$", keyword: "operation", message: `No operation in the ${id} contract matches ${what}.` });
     }
-    const { operation } = located.matched;
-    const operationId = operation.value.operationId;
+    const operationId = operation.operationId;
 
-    const plan = responsePlan(located, recorded.status);
+    const plan = responsePlan(operation, recorded.status);
     if (!plan) {
-      const documented = Object.keys(operation.value.responses ?? {}).join(", ");
+      const documented = Object.keys(operation.matched.operation.value.responses ?? {}).join(", ");
       return fail(operationId, { path: "$", keyword: "status", message: `Status ${recorded.status} is not documented for ${operationId} (documented: ${documented}).` });
     }
 
