@@ -5,15 +5,20 @@
  *   for await (const stack of paginate(c66, "/stacks")) console.log(stack.uid, stack.name);
  *   const { data } = await c66.POST("/stacks/{stack_id}/actions", { params, body: { command: "service_restart" } });
  *   const action = await waitForAction(c66, stackId, data!.response.id);
+ *
+ * Timeouts, retries and the errors they end in are the shared transport's (src/runtime/transport.ts).
  */
 import createClient, { type Client, type Middleware } from "openapi-fetch";
 import type { components, operations, paths } from "../../generated/cloud66/schema.js";
 import { ApiError, readErrorBody, summarize, TaskError } from "../runtime/errors.js";
 import { paginateGet, type ListItem, type ListParams, type ListPath, type PaginateOptions } from "../runtime/paginate.js";
 import { pollTask, type PollOptions } from "../runtime/poll.js";
+import type { RetryOptions } from "../runtime/retry.js";
+import { createTransport, type TransportOptions } from "../runtime/transport.js";
 
-export type { components, operations, paths, PollOptions, PaginateOptions };
+export type { components, operations, paths, PollOptions, PaginateOptions, RetryOptions };
 export { TaskError };
+export { ConnectionError, InvalidResponseError, RequestTimeoutError, TransportError } from "../runtime/errors.js";
 export type Cloud66Client = Client<paths>;
 export type StackAction = components["schemas"]["StackAction"];
 export type Cloud66ErrorBody = components["schemas"]["Error"];
@@ -38,21 +43,20 @@ export class Cloud66ApiError extends ApiError<unknown> {
   }
 }
 
-export interface Cloud66ClientOptions {
+export interface Cloud66ClientOptions extends TransportOptions {
   /** An OAuth 2 access token or a personal access token, sent as `Authorization: Bearer …`. */
   token: string;
   /** API root; defaults to https://app.cloud66.com/api/3 (the mock: http://127.0.0.1:4012/api/3). */
   baseUrl?: string;
-  /** A `fetch` to send requests with (tests, proxies, retries). Defaults to the global one. */
-  fetch?: (request: Request) => Promise<Response>;
 }
 
 export function createCloud66Client(options: Cloud66ClientOptions): Cloud66Client {
   if (typeof options.token !== "string" || options.token === "") {
     throw new TypeError('createCloud66Client: option "token" must be a non-empty string.');
   }
-  const client = createClient<paths>({ baseUrl: options.baseUrl ?? CLOUD66_API, ...(options.fetch ? { fetch: options.fetch } : {}) });
-  client.use(bearer(options.token), throwOnError);
+  const transport = createTransport("createCloud66Client", options);
+  const client = createClient<paths>({ baseUrl: options.baseUrl ?? CLOUD66_API, fetch: transport.fetch });
+  client.use(bearer(options.token), transport.middleware, throwOnError);
   return client;
 }
 

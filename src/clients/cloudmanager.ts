@@ -6,17 +6,21 @@
  *
  * Requests authenticate with HTTP Digest (RFC 7616, SHA-256 or MD5, `qop=auth`) in the client's
  * `fetch`, beneath the middleware: the first request answers the server's challenge, later ones
- * reuse it with a growing nonce count. 429 and 503 answers are retried with backoff that honours
- * `Retry-After`. Other answers outside 2xx throw CloudManagerApiError.
+ * reuse it with a growing nonce count. Digest sits beneath the shared transport's timeout and
+ * retries (src/runtime/transport.ts), so one attempt's timeout covers its challenge round trip and a
+ * retry reuses the challenge. Answers outside 2xx that are not retried, or still fail after the
+ * last retry, throw CloudManagerApiError.
  */
 import createClient, { type Client, type Middleware } from "openapi-fetch";
 import type { components, operations, paths } from "../../generated/cloudmanager/schema.js";
 import { digestFetch } from "../runtime/digest.js";
 import { ApiError, readErrorBody, summarize } from "../runtime/errors.js";
 import { paginateGet, type ListItem, type ListParams, type ListPath, type PaginateOptions } from "../runtime/paginate.js";
-import { retryingFetch, type RetryOptions } from "../runtime/retry.js";
+import type { RetryOptions } from "../runtime/retry.js";
+import { createTransport, type TransportOptions } from "../runtime/transport.js";
 
 export type { components, operations, paths, PaginateOptions, RetryOptions };
+export { ConnectionError, InvalidResponseError, RequestTimeoutError, TransportError } from "../runtime/errors.js";
 export type CloudManagerClient = Client<paths>;
 export type CloudManagerErrorBody = components["schemas"]["ApiError"];
 
@@ -42,17 +46,15 @@ export class CloudManagerApiError extends ApiError<unknown> {
   }
 }
 
-export interface CloudManagerClientOptions {
+export interface CloudManagerClientOptions extends TransportOptions {
   /** Public API key: the digest user name. */
   publicKey: string;
   /** Private API key: the digest password. Never logged or put in an error. */
   privateKey: string;
   /** API root; defaults to https://cloud.mongodb.com/api/public/v1.0 (the mock: http://127.0.0.1:4014/api/public/v1.0). */
   baseUrl?: string;
-  /** The network `fetch` beneath digest and retries (tests, proxies). Defaults to the global one. */
+  /** The network `fetch` beneath digest, timeouts and retries (tests, proxies). Defaults to the global one. */
   fetch?: (request: Request) => Promise<Response>;
-  /** Retries of 429 and 503 answers (default: 3, starting at 500 ms, honouring Retry-After). */
-  retry?: RetryOptions;
 }
 
 export function createCloudManagerClient(options: CloudManagerClientOptions): CloudManagerClient {
@@ -61,9 +63,10 @@ export function createCloudManagerClient(options: CloudManagerClientOptions): Cl
       throw new TypeError(`createCloudManagerClient: option "${field}" must be a non-empty string.`);
     }
   }
-  const authenticated = digestFetch({ username: options.publicKey, password: options.privateKey, ...(options.fetch ? { fetch: options.fetch } : {}) });
-  const client = createClient<paths>({ baseUrl: options.baseUrl ?? CLOUD_MANAGER_API, fetch: retryingFetch(authenticated, options.retry) });
-  client.use(throwOnError);
+  const transport = createTransport("createCloudManagerClient", options, (send) =>
+    digestFetch({ username: options.publicKey, password: options.privateKey, fetch: send }));
+  const client = createClient<paths>({ baseUrl: options.baseUrl ?? CLOUD_MANAGER_API, fetch: transport.fetch });
+  client.use(transport.middleware, throwOnError);
   return client;
 }
 

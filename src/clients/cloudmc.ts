@@ -5,34 +5,38 @@
  *   const { data } = await mc.GET("/organizations");            // throws CloudMcApiError on 4xx/5xx
  *   const created = await mc.POST("/organizations", { body });  // { taskId, taskStatus, data }
  *   const result = await waitForTask(mc, created.data!.taskId);
+ *
+ * Timeouts, retries and the errors they end in are the shared transport's (src/runtime/transport.ts).
  */
 import createClient, { type Client } from "openapi-fetch";
 import type { components, operations, paths } from "../../generated/cloudmc/schema.js";
 import { TaskError } from "../runtime/errors.js";
 import { checkRequiredStrings, CloudMcApiError, cloudMcMiddleware, waitForCloudMcTask, type CloudMcErrorEntry } from "../runtime/cloudmc-platform.js";
 import type { PollOptions } from "../runtime/poll.js";
+import type { RetryOptions } from "../runtime/retry.js";
+import { createTransport, type TransportOptions } from "../runtime/transport.js";
 
-export type { components, operations, paths, CloudMcErrorEntry, PollOptions };
+export type { components, operations, paths, CloudMcErrorEntry, PollOptions, RetryOptions };
 export { CloudMcApiError, TaskError };
+export { ConnectionError, InvalidResponseError, RequestTimeoutError, TransportError } from "../runtime/errors.js";
 export type CloudMcClient = Client<paths>;
 export type CloudMcErrorBody = components["schemas"]["ErrorEnvelope"];
 export type CloudMcTask = components["schemas"]["Task"];
 
-export interface CloudMcClientOptions {
+export interface CloudMcClientOptions extends TransportOptions {
   /** API root, e.g. `https://portal.example.net/api/v2` (or the mock's `http://127.0.0.1:4010/api/v2`). */
   baseUrl: string;
   /** Your personal API key, sent as `MC-Api-Key`. */
   apiKey: string;
   /** Sub-organization to act in: added as `org_id` to every request that does not set it. */
   orgId?: string;
-  /** A `fetch` to send requests with (tests, proxies, retries). Defaults to the global one. */
-  fetch?: (request: Request) => Promise<Response>;
 }
 
 export function createCloudMcClient(options: CloudMcClientOptions): CloudMcClient {
   checkRequiredStrings("createCloudMcClient", options, ["baseUrl", "apiKey"]);
-  const client = createClient<paths>({ baseUrl: options.baseUrl, ...(options.fetch ? { fetch: options.fetch } : {}) });
-  client.use(...cloudMcMiddleware(options));
+  const transport = createTransport("createCloudMcClient", options);
+  const client = createClient<paths>({ baseUrl: options.baseUrl, fetch: transport.fetch });
+  client.use(...cloudMcMiddleware(options), transport.middleware);
   return client;
 }
 

@@ -11,6 +11,8 @@
  * takes the service code and environment once, so calls name only the entity path. Operations
  * selected with `?operation=<name>` go through `operate`, typed per entity and operation from
  * generated/cloudstack/operations.d.ts (a wrong name or body is a type error).
+ *
+ * Timeouts, retries and the errors they end in are the shared transport's (src/runtime/transport.ts).
  */
 import createClient, { type Client } from "openapi-fetch";
 import { operations as operationTable, type Operations } from "../../generated/cloudstack/operations.js";
@@ -18,9 +20,12 @@ import type { components, paths } from "../../generated/cloudstack/schema.js";
 import { TaskError } from "../runtime/errors.js";
 import { checkRequiredStrings, CloudMcApiError, cloudMcMiddleware, waitForCloudMcTask, type CloudMcErrorEntry } from "../runtime/cloudmc-platform.js";
 import type { PollOptions } from "../runtime/poll.js";
+import type { RetryOptions } from "../runtime/retry.js";
+import { createTransport, withUrl, type TransportOptions } from "../runtime/transport.js";
 
-export type { components, paths, Operations, CloudMcErrorEntry, PollOptions };
+export type { components, paths, Operations, CloudMcErrorEntry, PollOptions, RetryOptions };
 export { CloudMcApiError, TaskError };
+export { ConnectionError, InvalidResponseError, RequestTimeoutError, TransportError } from "../runtime/errors.js";
 export type TaskReference = components["schemas"]["TaskReference"];
 
 const SERVICE_PREFIX = "/services/{service_code}/{environment_name}";
@@ -64,7 +69,7 @@ export interface CloudStackClient extends Client<EntityPaths> {
   ): Promise<TaskReference>;
 }
 
-export interface CloudStackClientOptions {
+export interface CloudStackClientOptions extends TransportOptions {
   /** API root, e.g. `https://portal.example.net/v1` (or the mock's `http://127.0.0.1:4011/v1`). */
   baseUrl: string;
   /** Your personal API key, sent as `MC-Api-Key`. */
@@ -75,23 +80,22 @@ export interface CloudStackClientOptions {
   environmentName: string;
   /** Sub-organization to act in: added as `org_id` to every request that does not set it. */
   orgId?: string;
-  /** A `fetch` to send requests with (tests, proxies, retries). Defaults to the global one. */
-  fetch?: (request: Request) => Promise<Response>;
 }
 
 export function createCloudStackClient(options: CloudStackClientOptions): CloudStackClient {
   checkRequiredStrings("createCloudStackClient", options, ["baseUrl", "apiKey", "serviceCode", "environmentName"]);
   const root = options.baseUrl.replace(/\/+$/, "");
   const servicePath = `/services/${encodeURIComponent(options.serviceCode)}/${encodeURIComponent(options.environmentName)}`;
-  const client = createClient<EntityPaths>({ baseUrl: root + servicePath, ...(options.fetch ? { fetch: options.fetch } : {}) });
+  const transport = createTransport("createCloudStackClient", options);
+  const client = createClient<EntityPaths>({ baseUrl: root + servicePath, fetch: transport.fetch });
   // Tasks live at the API root, not under the service: take the service path back out.
   client.use({
     onRequest({ request, schemaPath }) {
       if (schemaPath !== "/tasks/{id}") return request;
-      return new Request(request.url.replace(root + servicePath, root), request);
+      return withUrl(request, request.url.replace(root + servicePath, root));
     },
   });
-  client.use(...cloudMcMiddleware(options));
+  client.use(...cloudMcMiddleware(options), transport.middleware);
 
   const operate: CloudStackClient["operate"] = async (entityType, id, operation, ...body) => {
     const entry = (operationTable as Record<string, Record<string, { method: string; path: string }>>)[entityType]?.[operation];

@@ -3,12 +3,17 @@
  *
  *   const cvm = createCvmClient({ baseUrl: "https://panel.example.net", publicToken, privateToken });
  *   const { data } = await cvm.GET("/api/client/vps/list"); // an answer outside 2xx throws CvmApiError
+ *
+ * Timeouts, retries and the errors they end in are the shared transport's (src/runtime/transport.ts).
  */
 import createClient, { type Client, type Middleware } from "openapi-fetch";
 import type { components, operations, paths } from "../../generated/cvm/schema.js";
 import { ApiError, readErrorBody, summarize } from "../runtime/errors.js";
+import type { RetryOptions } from "../runtime/retry.js";
+import { createTransport, type TransportOptions } from "../runtime/transport.js";
 
-export type { components, operations, paths };
+export type { components, operations, paths, RetryOptions };
+export { ConnectionError, InvalidResponseError, RequestTimeoutError, TransportError } from "../runtime/errors.js";
 export type CvmClient = Client<paths>;
 /** Body of every CVM error answer: `{ "errors": ["..."] }`. */
 export type CvmErrorBody = components["schemas"]["ErrorEnvelope"];
@@ -30,15 +35,13 @@ export class CvmApiError extends ApiError<unknown> {
   }
 }
 
-export interface CvmClientOptions {
+export interface CvmClientOptions extends TransportOptions {
   /** Scheme and host of the CVM panel, e.g. `https://panel.example.net` (the API sits at the host root). */
   baseUrl: string;
   /** Public half of the API token pair (`API-Public-Token`). */
   publicToken: string;
   /** Private half of the API token pair (`API-Private-Token`). */
   privateToken: string;
-  /** A `fetch` to send requests with (tests, proxies, retries). Defaults to the global one. */
-  fetch?: (request: Request) => Promise<Response>;
 }
 
 export function createCvmClient(options: CvmClientOptions): CvmClient {
@@ -47,13 +50,14 @@ export function createCvmClient(options: CvmClientOptions): CvmClient {
       throw new TypeError(`createCvmClient: option "${field}" must be a non-empty string.`);
     }
   }
+  const transport = createTransport("createCvmClient", options);
   const client = createClient<paths>({
     baseUrl: options.baseUrl,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    fetch: transport.fetch,
     // CVM reads request parameters as HTML form fields ($_POST), so every body is form-encoded.
     bodySerializer: (body) => new URLSearchParams(body as unknown as Record<string, string>).toString(),
   });
-  client.use(tokenPair(options.publicToken, options.privateToken), formContentType, throwOnError);
+  client.use(tokenPair(options.publicToken, options.privateToken), formContentType, transport.middleware, throwOnError);
   return client;
 }
 

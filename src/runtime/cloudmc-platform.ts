@@ -6,6 +6,7 @@
 import type { Middleware } from "openapi-fetch";
 import { ApiError, readErrorBody, summarize } from "./errors.js";
 import { pollTask, type PollOptions } from "./poll.js";
+import { withUrl } from "./transport.js";
 
 /** One entry of the `errors` array of a failed CloudMC request. */
 export interface CloudMcErrorEntry {
@@ -65,7 +66,7 @@ export function cloudMcMiddleware({ apiKey, orgId }: CloudMcAuthOptions): Middle
       const url = new URL(request.url);
       if (!orgId || url.searchParams.has("org_id")) return request;
       url.searchParams.set("org_id", orgId);
-      return new Request(url, request);
+      return withUrl(request, url);
     },
   };
   const throwOnError: Middleware = {

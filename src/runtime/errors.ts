@@ -21,6 +21,68 @@ export class ApiError<Body = unknown> extends Error {
   }
 }
 
+/**
+ * The exchange itself failed, beneath the API: no usable answer arrived. Subclasses say how; the
+ * failure underneath (fetch's own error) is the `cause`.
+ */
+export class TransportError extends Error {
+  override name = "TransportError";
+  readonly request: RequestSummary;
+
+  constructor(message: string, options: { request: RequestSummary; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.request = options.request;
+  }
+}
+
+/** An attempt took longer than the client's `timeoutMs`, from sending it to the end of its answer. */
+export class RequestTimeoutError extends TransportError {
+  override name = "RequestTimeoutError";
+  readonly timeoutMs: number;
+
+  constructor(request: Request, timeoutMs: number, cause?: unknown) {
+    const summary = summarize(request);
+    super(`${summary.method} ${summary.path} timed out after ${timeoutMs} ms`, { request: summary, cause });
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The connection was refused, reset, or closed before the whole answer arrived. */
+export class ConnectionError extends TransportError {
+  override name = "ConnectionError";
+
+  constructor(request: Request, cause: unknown) {
+    const summary = summarize(request);
+    super(`${summary.method} ${summary.path}: the connection failed (${innermostMessage(cause)})`, { request: summary, cause });
+  }
+}
+
+/**
+ * A 2xx answer whose body is not the JSON the contract promises: a proxy's HTML page, a truncated
+ * body. The message gives the status and content type, never the body (it may echo the request).
+ */
+export class InvalidResponseError extends TransportError {
+  override name = "InvalidResponseError";
+  readonly status: number;
+  /** The answer's `Content-Type`, when it had one. */
+  readonly contentType: string | undefined;
+
+  constructor(request: Request, response: Response) {
+    const summary = summarize(request);
+    const contentType = response.headers.get("Content-Type") ?? undefined;
+    super(`${summary.method} ${summary.path} answered ${response.status} with a body that is not JSON (Content-Type: ${contentType ?? "none"})`, { request: summary });
+    this.status = response.status;
+    this.contentType = contentType;
+  }
+}
+
+/** The message at the bottom of a cause chain: fetch says "fetch failed", its cause says why. */
+function innermostMessage(error: unknown): string {
+  let innermost = error;
+  while (innermost instanceof Error && innermost.cause instanceof Error) innermost = innermost.cause;
+  return innermost instanceof Error ? innermost.message : String(innermost);
+}
+
 /** Why waiting for a background task (CloudMC task, Cloud 66 action) stopped without a result. */
 export type TaskErrorReason = "failed" | "timeout" | "aborted";
 

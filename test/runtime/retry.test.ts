@@ -40,6 +40,16 @@ describe("retryingFetch", () => {
     expect(calls).toHaveLength(1);
   });
 
+  it("stops waiting for Retry-After as soon as the caller aborts", async () => {
+    const { send, calls } = scripted([429, 200], { "Retry-After": "10" });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const started = Date.now();
+    await expect(retryingFetch(send)(new Request("http://x/a", { signal: controller.signal }))).rejects.toThrow(expect.objectContaining({ name: "AbortError" }));
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(calls).toHaveLength(1);
+  });
+
   it("retries a dropped connection for a GET but not for a POST", async () => {
     const get = scripted(["drop", 200]);
     expect((await retryingFetch(get.send, { baseDelayMs: 1 })(new Request("http://x/a"))).status).toBe(200);
