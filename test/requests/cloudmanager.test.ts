@@ -1,0 +1,20 @@
+/**
+ * Generated requests to every Cloud Manager operation, through createCloudManagerClient (HTTP
+ * Digest against the mock's digest front, keys pub / priv), against the mock; and requests
+ * missing a required part (test/support/requests.ts says how).
+ */
+import { CloudManagerApiError, createCloudManagerClient } from "../../src/clients/cloudmanager.ts";
+import { describeGeneratedRequests, untyped } from "../support/requests.ts";
+
+describeGeneratedRequests({
+  id: "cloudmanager",
+  ApiError: CloudManagerApiError,
+  mediaTypes: ["application/json"],
+  // One client per sender: its digest challenge is answered once, then reused.
+  connect: (baseUrl, fetch) => untyped(createCloudManagerClient({ baseUrl, publicKey: "pub", privateKey: "priv", fetch })),
+  // The client answers the front's challenge; without the answer every attempt gets 401.
+  withoutCredentials(request) {
+    request.headers.delete("Authorization");
+    return request;
+  },
+});
