@@ -30,6 +30,7 @@ const WARMUP_ROUNDS = 12;
 const ROUNDS = 20;
 const SAMPLE_MS = 250;
 const COLD_RUNS = 9;
+const PAIRS = 4_000;
 
 type OpenApiResponseValidator = import("openapi-response-validator").default;
 const OpenAPIResponseValidator = ((OpenAPIResponseValidatorModule as unknown as { default?: unknown }).default ??
@@ -243,11 +244,33 @@ const checkerRate = report(checker);
 report(strict);
 const reusedRate = report(orvReused);
 report(bareAjv);
-// Other work on the machine only ever slows a sample down, so each one's fastest sample is the
-// closest to its undisturbed speed (the rule of Python's timeit); the target is judged on those.
-// The median of the rounds' ratios (two samples taken one right after the other) is printed too.
-const bareOverChecker = Math.max(...bareAjv.rates) / Math.max(...checker.rates);
-const bareOverCheckerPaired = median(bareAjv.rates.map((rate, round) => rate / checker.rates[round]!));
+
+/**
+ * (d) ÷ (a), the way the host's noise affects least: PAIRS pairs of single passes over all the
+ * recordings (about a millisecond each), the checker's and bare Ajv's one right after the other,
+ * in alternating order. A slow spell of this shared machine lasts far longer than a pair, so it
+ * slows both passes of a pair alike, and the median of the pairs' ratios is left to what the
+ * checker adds. (The 250 ms samples above give the throughputs; their ratio swings with the noise.)
+ */
+function pairedRatio(slow: Measurement, fast: Measurement, pairs: number): number {
+  const ratios: number[] = [];
+  for (let pair = 0; pair < pairs; pair++) {
+    const first = pair % 2 === 0 ? slow : fast;
+    const second = first === slow ? fast : slow;
+    const t0 = performance.now();
+    first.pass();
+    const t1 = performance.now();
+    second.pass();
+    const t2 = performance.now();
+    ratios.push(first === slow ? (t1 - t0) / (t2 - t1) : (t2 - t1) / (t1 - t0));
+  }
+  return median(ratios);
+}
+Ajv2020.prototype.compile = counting;
+const bareOverChecker = pairedRatio(checker, bareAjv, PAIRS);
+Ajv2020.prototype.compile = compile;
+if (compilations > 0) throw new Error(`The checker compiled ${compilations} schemas: generated/*/validators.js missing or stale (npm run build).`);
+const bareOverCheckerSamples = median(bareAjv.rates.map((rate, round) => rate / checker.rates[round]!));
 
 // --- (b) openapi-response-validator, built for each response (one pass over all is ~6 s). ---
 const perResponse: Measurement = {
@@ -325,8 +348,8 @@ console.log(
 const checks = [
   { what: "checker ÷ (b) per-response openapi-response-validator", value: checkerRate / perResponseRate, unit: "×", ok: checkerRate / perResponseRate >= TARGETS.vsPerResponse, target: `≥ ${TARGETS.vsPerResponse}×` },
   { what: "checker ÷ (c) reused openapi-response-validator", value: checkerRate / reusedRate, unit: "×", ok: true, target: "(informational)" },
-  { what: "(d) bare Ajv ÷ checker (fastest samples)", value: bareOverChecker, unit: "×", ok: bareOverChecker <= TARGETS.bareOverChecker, target: `≤ ${TARGETS.bareOverChecker}×` },
-  { what: "(d) bare Ajv ÷ checker (median of the rounds' ratios)", value: bareOverCheckerPaired, unit: "×", ok: true, target: "(informational)" },
+  { what: `(d) bare Ajv ÷ checker (median of ${PAIRS} paired passes)`, value: bareOverChecker, unit: "×", ok: bareOverChecker <= TARGETS.bareOverChecker, target: `≤ ${TARGETS.bareOverChecker}×` },
+  { what: "(d) bare Ajv ÷ checker (median of the 250 ms rounds)", value: bareOverCheckerSamples, unit: "×", ok: true, target: "(informational)" },
   { what: "cold start", value: coldMs, unit: " ms", ok: coldMs <= TARGETS.coldStartMs, target: `≤ ${TARGETS.coldStartMs} ms` },
 ];
 console.log(`\nload average ${load()}`);
