@@ -89,7 +89,11 @@ function withAttemptSignal(send: Fetch, timeoutMs: number): Fetch {
   };
 }
 
-/** Keeps `values` reachable for `ms`: an attempt can be aborted only within its timeout. */
+/**
+ * Keeps `values` reachable for `ms`: an attempt can be aborted only within its timeout. The cost:
+ * a finished attempt's request and signals stay in memory until its timeout would have passed
+ * (30 s by default), some kilobytes each; lower `timeoutMs` for very high request rates.
+ */
 function keepReachable(ms: number, ...values: unknown[]): void {
   setTimeout(() => values, ms).unref();
 }
