@@ -10,7 +10,7 @@
  */
 import createClient, { type Client, type Middleware } from "openapi-fetch";
 import type { components, operations, paths } from "../../generated/cloud66/schema.js";
-import { ApiError, readErrorBody, summarize, TaskError } from "../runtime/errors.js";
+import { ApiError, summarize, throwOnError, TaskError } from "../runtime/errors.js";
 import { paginateGet, type ListItem, type ListParams, type ListPath, type PaginateOptions } from "../runtime/paginate.js";
 import { pollTask, type PollOptions } from "../runtime/poll.js";
 import type { RetryOptions } from "../runtime/retry.js";
@@ -56,7 +56,7 @@ export function createCloud66Client(options: Cloud66ClientOptions): Cloud66Clien
   }
   const transport = createTransport("createCloud66Client", options);
   const client = createClient<paths>({ baseUrl: options.baseUrl ?? CLOUD66_API, fetch: transport.fetch });
-  client.use(bearer(options.token), transport.middleware, throwOnError);
+  client.use(bearer(options.token), transport.middleware, throwOnError(Cloud66ApiError));
   return client;
 }
 
@@ -66,13 +66,6 @@ const bearer = (token: string): Middleware => ({
     return request;
   },
 });
-
-const throwOnError: Middleware = {
-  async onResponse({ request, response }) {
-    if (response.ok) return response;
-    throw new Cloud66ApiError(response.status, await readErrorBody(response), request);
-  },
-};
 
 /**
  * Polls `GET /stacks/{stack_id}/actions/{id}` until the action has finished: resolves with the

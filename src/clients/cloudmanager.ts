@@ -11,10 +11,10 @@
  * retry reuses the challenge. Answers outside 2xx that are not retried, or still fail after the
  * last retry, throw CloudManagerApiError.
  */
-import createClient, { type Client, type Middleware } from "openapi-fetch";
+import createClient, { type Client } from "openapi-fetch";
 import type { components, operations, paths } from "../../generated/cloudmanager/schema.js";
 import { digestFetch } from "../runtime/digest.js";
-import { ApiError, readErrorBody, summarize } from "../runtime/errors.js";
+import { ApiError, summarize, throwOnError } from "../runtime/errors.js";
 import { paginateGet, type ListItem, type ListParams, type ListPath, type PaginateOptions } from "../runtime/paginate.js";
 import type { RetryOptions } from "../runtime/retry.js";
 import { createTransport, type TransportOptions } from "../runtime/transport.js";
@@ -66,16 +66,9 @@ export function createCloudManagerClient(options: CloudManagerClientOptions): Cl
   const transport = createTransport("createCloudManagerClient", options, (send) =>
     digestFetch({ username: options.publicKey, password: options.privateKey, fetch: send }));
   const client = createClient<paths>({ baseUrl: options.baseUrl ?? CLOUD_MANAGER_API, fetch: transport.fetch });
-  client.use(transport.middleware, throwOnError);
+  client.use(transport.middleware, throwOnError(CloudManagerApiError));
   return client;
 }
-
-const throwOnError: Middleware = {
-  async onResponse({ request, response }) {
-    if (response.ok) return response;
-    throw new CloudManagerApiError(response.status, await readErrorBody(response), request);
-  },
-};
 
 type ListBody = { results: readonly unknown[]; totalCount?: number; links?: readonly { rel?: string; href?: string }[] };
 type PagedPath = ListPath<paths, ListBody>;

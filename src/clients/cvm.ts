@@ -8,7 +8,7 @@
  */
 import createClient, { type Client, type Middleware } from "openapi-fetch";
 import type { components, operations, paths } from "../../generated/cvm/schema.js";
-import { ApiError, readErrorBody, summarize } from "../runtime/errors.js";
+import { ApiError, summarize, throwOnError } from "../runtime/errors.js";
 import type { RetryOptions } from "../runtime/retry.js";
 import { createTransport, type TransportOptions } from "../runtime/transport.js";
 
@@ -57,7 +57,7 @@ export function createCvmClient(options: CvmClientOptions): CvmClient {
     // CVM reads request parameters as HTML form fields ($_POST), so every body is form-encoded.
     bodySerializer: (body) => new URLSearchParams(body as unknown as Record<string, string>).toString(),
   });
-  client.use(tokenPair(options.publicToken, options.privateToken), formContentType, transport.middleware, throwOnError);
+  client.use(tokenPair(options.publicToken, options.privateToken), formContentType, transport.middleware, throwOnError(CvmApiError));
   return client;
 }
 
@@ -76,12 +76,5 @@ const formContentType: Middleware = {
   onRequest({ request }) {
     if (request.body !== null) request.headers.set("Content-Type", "application/x-www-form-urlencoded");
     return request;
-  },
-};
-
-const throwOnError: Middleware = {
-  async onResponse({ request, response }) {
-    if (response.ok) return response;
-    throw new CvmApiError(response.status, await readErrorBody(response), request);
   },
 };

@@ -4,7 +4,7 @@
  * `{"errors": [{code, message, context}]}` envelope and tasks polled at `GET /tasks/{id}`.
  */
 import type { Middleware } from "openapi-fetch";
-import { ApiError, readErrorBody, summarize } from "./errors.js";
+import { ApiError, summarize, throwOnError } from "./errors.js";
 import { pollTask, type PollOptions } from "./poll.js";
 import { withUrl } from "./transport.js";
 
@@ -69,13 +69,7 @@ export function cloudMcMiddleware({ apiKey, orgId }: CloudMcAuthOptions): Middle
       return withUrl(request, url);
     },
   };
-  const throwOnError: Middleware = {
-    async onResponse({ request, response }) {
-      if (response.ok) return response;
-      throw new CloudMcApiError(response.status, await readErrorBody(response), request);
-    },
-  };
-  return [auth, subOrganization, throwOnError];
+  return [auth, subOrganization, throwOnError(CloudMcApiError)];
 }
 
 /** What `GET /tasks/{id}` answers, as far as waiting is concerned. */

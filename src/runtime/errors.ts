@@ -1,4 +1,5 @@
 /** Errors every client shares. Messages name the request, never a credential. */
+import type { Middleware } from "openapi-fetch";
 
 export interface RequestSummary {
   method: string;
@@ -110,6 +111,16 @@ export async function readErrorBody(response: Response): Promise<unknown> {
   } catch {
     return text;
   }
+}
+
+/** Middleware that turns every answer outside 2xx into the API's error: `new ApiErrorClass(status, body, request)`. */
+export function throwOnError(ApiErrorClass: new (status: number, body: unknown, request: Request) => ApiError): Middleware {
+  return {
+    async onResponse({ request, response }) {
+      if (response.ok) return response;
+      throw new ApiErrorClass(response.status, await readErrorBody(response), request);
+    },
+  };
 }
 
 /** The request half of an error: method and path only. */
