@@ -1,9 +1,10 @@
 /**
  * Which operation a method and a concrete path address, on a small document that has every kind
- * of template the matcher must tell apart.
+ * of template the matcher must tell apart; and which of an operation's responses a status leads to.
  */
 import { describe, expect, it } from "vitest";
 import { createOperationMatcher, type OpenApiDocument } from "../../src/contract/document.ts";
+import { createContract } from "../../src/contract/index.ts";
 
 const op = (operationId: string) => ({ operationId, responses: { "200": { description: "ok" } } });
 const document: OpenApiDocument = {
@@ -61,5 +62,43 @@ describe("createOperationMatcher", () => {
     expect(match("GET", "/vps/")).toBeUndefined();
     expect(match("PROPFIND", "/vps/7")).toBeUndefined();
     expect(match("GET", "/nothing/here")).toBeUndefined();
+  });
+});
+
+describe("the response a status leads to", () => {
+  const json = (schema: unknown) => ({ description: "d", content: { "application/json": { schema } } });
+  const contract = createContract("statuses", {
+    openapi: "3.1.0",
+    info: { title: "statuses", version: "1" },
+    paths: {
+      "/things": {
+        get: {
+          operationId: "listThings",
+          responses: {
+            "200": json({ type: "array" }),
+            "404": json({ const: "exactly 404" }),
+            "4XX": json({ const: "any other 4xx" }),
+            default: json({ const: "anything else" }),
+          },
+        },
+      },
+      "/bare": { get: { operationId: "getBare", responses: { "204": { description: "empty" } } } },
+    },
+  });
+  const check = (path: string, status: number, body: unknown) => contract.validateResponse({ method: "GET", path, status, body });
+
+  it("takes the exact code first, then the code's range, then default", () => {
+    expect(check("/things", 200, []).valid).toBe(true);
+    expect(check("/things", 404, "exactly 404").valid).toBe(true);
+    expect(check("/things", 404, "any other 4xx").valid).toBe(false);
+    expect(check("/things", 409, "any other 4xx").valid).toBe(true);
+    expect(check("/things", 503, "anything else").valid).toBe(true);
+    expect(check("/things", 201, "anything else").valid).toBe(true);
+  });
+
+  it("reports a status the operation does not document, naming those it does", () => {
+    expect(check("/bare", 500, null).errors).toEqual([
+      { path: "$", keyword: "status", message: "Status 500 is not documented for getBare (documented: 204)." },
+    ]);
   });
 });
