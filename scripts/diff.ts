@@ -12,7 +12,7 @@
  * unannounced breaking change; 1: some; 2: bad input (unknown ref, not a git repository).
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { access, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -134,12 +134,8 @@ async function main(argv: string[]): Promise<void> {
 /** The API's bundle at the base, or undefined when its spec did not exist there. */
 async function bundleBase(api: PipelineApi, scratch: string): Promise<Record<string, any> | undefined> {
   const root = join(scratch, api.root);
-  try {
-    await readFile(root);
-  } catch {
-    return undefined;
-  }
-  return bundleFile(root, scratch, `${api.id}-before`);
+  const existed = await access(root).then(() => true, () => false);
+  return existed ? bundleFile(root, scratch, `${api.id}-before`) : undefined;
 }
 
 runIfMain(import.meta.url, async (argv) => {
