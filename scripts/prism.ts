@@ -2,7 +2,8 @@
  * Starting and stopping Prism mocks. Prism serves one document per process and ignores the path
  * of `servers`, so an API whose base path is not the host root gets a copy of its bundled
  * document with that path prefixed to every path key: a client pointed at the mock then differs
- * from one pointed at the vendor only in scheme, host and port. An API secured by HTTP Digest
+ * from one pointed at the vendor only in scheme, host and port. A base path with variables
+ * (CloudStack's `/api/v2/services/{service_code}/{environment_name}`) serves any value of them. An API secured by HTTP Digest
  * gets a digest-checking front (digest-front.ts) with Prism behind it on a private port.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -10,13 +11,13 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { serverBasePath, type OpenApiDocument } from "../src/contract/document.ts";
+import { apiRootPath, childPointer, pathItemBasePath, resolveLocal, templateVariables, type OpenApiDocument } from "../src/contract/document.ts";
 import { startDigestFront } from "./digest-front.ts";
 import { ROOT, StepError } from "./lib.ts";
 
 export interface RunningMock {
   readonly id: string;
-  /** Where a client points its `baseUrl`: scheme, host, port and the API's base path. */
+  /** Where a client points its `baseUrl`: scheme, host, port and the API's root path (`apiRootPath`). */
   readonly baseUrl: string;
   readonly port: number;
   stop(): Promise<void>;
@@ -54,17 +55,29 @@ const usesDigest = (document: OpenApiDocument & { security?: Record<string, unkn
   );
 };
 
-/** The document as Prism should serve it: base path in every path key; digest checked in front. */
-function mockDocument(document: OpenApiDocument, basePath: string, digest: boolean): OpenApiDocument {
+/**
+ * The document as Prism should serve it: each path key under its base path (the path item's own
+ * server's, else the document's), a base path's `{variables}` (CloudStack's service code and
+ * environment) declared as path parameters, and digest checked in front.
+ */
+function mockDocument(document: OpenApiDocument, digest: boolean): OpenApiDocument {
   const paths = Object.fromEntries(
-    Object.entries(document.paths).map(([path, item]) => {
-      if (!digest) return [`${basePath}${path}`, item];
-      const open = Object.fromEntries(Object.entries(item).map(([key, operation]) => {
-        if (typeof operation !== "object" || operation === null || !("responses" in operation)) return [key, operation];
-        const { security: _checkedInFront, ...rest } = operation as Record<string, unknown>;
-        return [key, rest];
-      }));
-      return [`${basePath}${path}`, open];
+    Object.entries(document.paths).map(([path, rawItem]) => {
+      const basePath = pathItemBasePath(document, path);
+      const { servers: _servedUnderBasePath, ...item } = resolveLocal<Record<string, unknown>>(document, {
+        value: rawItem,
+        pointer: childPointer("#", "paths", path),
+      }).value;
+      const variables = templateVariables(basePath).map((name) => ({ name, in: "path", required: true, schema: { type: "string" } }));
+      if (variables.length > 0) item.parameters = [...variables, ...((item.parameters as unknown[] | undefined) ?? [])];
+      if (digest) {
+        for (const [key, operation] of Object.entries(item)) {
+          if (typeof operation !== "object" || operation === null || !("responses" in operation)) continue;
+          const { security: _checkedInFront, ...rest } = operation as Record<string, unknown>;
+          item[key] = rest;
+        }
+      }
+      return [`${basePath}${path}`, item];
     }),
   );
   return { ...document, paths, ...(digest ? { security: [] } : {}) } as OpenApiDocument;
@@ -73,14 +86,13 @@ function mockDocument(document: OpenApiDocument, basePath: string, digest: boole
 export async function startMock(id: string, options: MockOptions): Promise<RunningMock> {
   const host = options.host ?? "127.0.0.1";
   const document = JSON.parse(await readFile(options.specPath, "utf8")) as OpenApiDocument;
-  const basePath = serverBasePath(document);
   const digest = usesDigest(document);
   let scratch: string | undefined;
   let served = options.specPath;
-  if (basePath || digest) {
+  if (Object.keys(document.paths).some((path) => pathItemBasePath(document, path)) || digest) {
     scratch = await mkdtemp(join(tmpdir(), `cloud-contracts-${id}-`));
     served = join(scratch, "openapi.json");
-    await writeFile(served, JSON.stringify(mockDocument(document, basePath, digest)));
+    await writeFile(served, JSON.stringify(mockDocument(document, digest)));
   }
   const cleanup = () => (scratch ? rm(scratch, { recursive: true, force: true }) : Promise.resolve());
 
@@ -102,7 +114,7 @@ export async function startMock(id: string, options: MockOptions): Promise<Runni
   return {
     id,
     port: options.port,
-    baseUrl: `http://${host}:${options.port}${basePath}`,
+    baseUrl: `http://${host}:${options.port}${apiRootPath(document)}`,
     async stop() {
       await front?.close();
       await stopChild(child);

@@ -51,7 +51,7 @@ describe("imports from plain node", () => {
       import { createCloudManagerClient, paginate as paginateCm } from "cloud-api-contracts/cloudmanager";
       if (typeof createCloudManagerClient({ publicKey: "p", privateKey: "q" }).GET !== "function" || typeof paginateCm !== "function") throw new Error("cloudmanager exports");
       if (typeof createCloud66Client({ token: "t" }).GET !== "function" || typeof paginate !== "function" || typeof waitForAction !== "function") throw new Error("cloud66 exports");
-      const cs = createCloudStackClient({ baseUrl: "http://127.0.0.1:9/v1", apiKey: "k", serviceCode: "compute-qc", environmentName: "dev" });
+      const cs = createCloudStackClient({ baseUrl: "http://127.0.0.1:9/api/v2", apiKey: "k", serviceCode: "compute-qc", environmentName: "dev" });
       if (typeof cs.operate !== "function") throw new Error("cloudstack exports");
       const mc = createCloudMcClient({ baseUrl: "http://127.0.0.1:9/api/v2", apiKey: "k" });
       if (typeof waitForTask !== "function" || typeof mc.GET !== "function" || !(new CloudMcApiError(400, {}, new Request("http://x/")) instanceof Error)) throw new Error("cloudmc exports");

@@ -8,54 +8,54 @@ import type { components } from "./schema.js";
 /** Every `?operation=` name per entity type: HTTP method, path template and request body. */
 export interface Operations {
     "instances": {
-        "acquireBareMetal": { method: "post"; path: "/services/{service_code}/{environment_name}/instances"; body: components["schemas"]["InstanceAcquireBareMetalRequest"]; bodyRequired: true };
-        "start": { method: "post"; path: "/services/{service_code}/{environment_name}/instances/{id}"; body: never; bodyRequired: false };
-        "stop": { method: "post"; path: "/services/{service_code}/{environment_name}/instances/{id}"; body: components["schemas"]["InstanceStopRequest"]; bodyRequired: false };
-        "reboot": { method: "post"; path: "/services/{service_code}/{environment_name}/instances/{id}"; body: never; bodyRequired: false };
-        "purge": { method: "post"; path: "/services/{service_code}/{environment_name}/instances/{id}"; body: never; bodyRequired: false };
-        "recover": { method: "post"; path: "/services/{service_code}/{environment_name}/instances/{id}"; body: never; bodyRequired: false };
-        "changeComputeOffering": { method: "post"; path: "/services/{service_code}/{environment_name}/instances/{id}"; body: components["schemas"]["InstanceChangeComputeOfferingRequest"]; bodyRequired: true };
-        "resetPassword": { method: "post"; path: "/services/{service_code}/{environment_name}/instances/{id}"; body: never; bodyRequired: false };
-        "changeNetwork": { method: "post"; path: "/services/{service_code}/{environment_name}/instances/{id}"; body: components["schemas"]["InstanceChangeNetworkRequest"]; bodyRequired: true };
-        "associateSSHKey": { method: "post"; path: "/services/{service_code}/{environment_name}/instances/{id}"; body: components["schemas"]["InstanceAssociateSSHKeyRequest"]; bodyRequired: true };
-        "attachIso": { method: "post"; path: "/services/{service_code}/{environment_name}/instances/{id}"; body: components["schemas"]["InstanceAttachIsoRequest"]; bodyRequired: true };
-        "detachIso": { method: "post"; path: "/services/{service_code}/{environment_name}/instances/{id}"; body: never; bodyRequired: false };
-        "releaseBareMetal": { method: "post"; path: "/services/{service_code}/{environment_name}/instances/{id}"; body: components["schemas"]["InstanceReleaseBareMetalRequest"]; bodyRequired: false };
+        "acquireBareMetal": { method: "post"; path: "/instances"; body: components["schemas"]["InstanceAcquireBareMetalRequest"]; bodyRequired: true };
+        "start": { method: "post"; path: "/instances/{id}"; body: never; bodyRequired: false };
+        "stop": { method: "post"; path: "/instances/{id}"; body: components["schemas"]["InstanceStopRequest"]; bodyRequired: false };
+        "reboot": { method: "post"; path: "/instances/{id}"; body: never; bodyRequired: false };
+        "purge": { method: "post"; path: "/instances/{id}"; body: never; bodyRequired: false };
+        "recover": { method: "post"; path: "/instances/{id}"; body: never; bodyRequired: false };
+        "changeComputeOffering": { method: "post"; path: "/instances/{id}"; body: components["schemas"]["InstanceChangeComputeOfferingRequest"]; bodyRequired: true };
+        "resetPassword": { method: "post"; path: "/instances/{id}"; body: never; bodyRequired: false };
+        "changeNetwork": { method: "post"; path: "/instances/{id}"; body: components["schemas"]["InstanceChangeNetworkRequest"]; bodyRequired: true };
+        "associateSSHKey": { method: "post"; path: "/instances/{id}"; body: components["schemas"]["InstanceAssociateSSHKeyRequest"]; bodyRequired: true };
+        "attachIso": { method: "post"; path: "/instances/{id}"; body: components["schemas"]["InstanceAttachIsoRequest"]; bodyRequired: true };
+        "detachIso": { method: "post"; path: "/instances/{id}"; body: never; bodyRequired: false };
+        "releaseBareMetal": { method: "post"; path: "/instances/{id}"; body: components["schemas"]["InstanceReleaseBareMetalRequest"]; bodyRequired: false };
     };
     "nics": {
-        "setDefault": { method: "post"; path: "/services/{service_code}/{environment_name}/nics/{id}"; body: never; bodyRequired: false };
+        "setDefault": { method: "post"; path: "/nics/{id}"; body: never; bodyRequired: false };
     };
     "volumes": {
-        "attachToInstance": { method: "post"; path: "/services/{service_code}/{environment_name}/volumes/{id}"; body: components["schemas"]["VolumeAttachToInstanceRequest"]; bodyRequired: true };
-        "detachFromInstance": { method: "post"; path: "/services/{service_code}/{environment_name}/volumes/{id}"; body: never; bodyRequired: false };
-        "createSnapshotFromVolume": { method: "post"; path: "/services/{service_code}/{environment_name}/volumes/{id}"; body: components["schemas"]["VolumeCreateSnapshotFromVolumeRequest"]; bodyRequired: false };
+        "attachToInstance": { method: "post"; path: "/volumes/{id}"; body: components["schemas"]["VolumeAttachToInstanceRequest"]; bodyRequired: true };
+        "detachFromInstance": { method: "post"; path: "/volumes/{id}"; body: never; bodyRequired: false };
+        "createSnapshotFromVolume": { method: "post"; path: "/volumes/{id}"; body: components["schemas"]["VolumeCreateSnapshotFromVolumeRequest"]; bodyRequired: false };
     };
     "snapshots": {
-        "create": { method: "post"; path: "/services/{service_code}/{environment_name}/snapshots"; body: components["schemas"]["SnapshotCreateRequest"]; bodyRequired: true };
+        "create": { method: "post"; path: "/snapshots"; body: components["schemas"]["SnapshotCreateRequest"]; bodyRequired: true };
     };
     "templates": {
-        "update": { method: "post"; path: "/services/{service_code}/{environment_name}/templates/{id}"; body: components["schemas"]["TemplateUpdateRequest"]; bodyRequired: false };
+        "update": { method: "post"; path: "/templates/{id}"; body: components["schemas"]["TemplateUpdateRequest"]; bodyRequired: false };
     };
     "isos": {
-        "attach": { method: "post"; path: "/services/{service_code}/{environment_name}/isos/{id}"; body: components["schemas"]["IsoAttachRequest"]; bodyRequired: true };
-        "generateDownloadUrl": { method: "post"; path: "/services/{service_code}/{environment_name}/isos/{id}"; body: never; bodyRequired: false };
+        "attach": { method: "post"; path: "/isos/{id}"; body: components["schemas"]["IsoAttachRequest"]; bodyRequired: true };
+        "generateDownloadUrl": { method: "post"; path: "/isos/{id}"; body: never; bodyRequired: false };
     };
     "networks": {
-        "replace": { method: "post"; path: "/services/{service_code}/{environment_name}/networks/{id}"; body: components["schemas"]["NetworkReplaceRequest"]; bodyRequired: true };
+        "replace": { method: "post"; path: "/networks/{id}"; body: components["schemas"]["NetworkReplaceRequest"]; bodyRequired: true };
     };
     "vpcs": {
-        "restart": { method: "post"; path: "/services/{service_code}/{environment_name}/vpcs/{id}"; body: never; bodyRequired: false };
+        "restart": { method: "post"; path: "/vpcs/{id}"; body: never; bodyRequired: false };
     };
     "publicipaddresses": {
-        "enableStaticNat": { method: "post"; path: "/services/{service_code}/{environment_name}/publicipaddresses/{id}"; body: components["schemas"]["PublicIpEnableStaticNatRequest"]; bodyRequired: true };
-        "disableStaticNat": { method: "post"; path: "/services/{service_code}/{environment_name}/publicipaddresses/{id}"; body: never; bodyRequired: false };
+        "enableStaticNat": { method: "post"; path: "/publicipaddresses/{id}"; body: components["schemas"]["PublicIpEnableStaticNatRequest"]; bodyRequired: true };
+        "disableStaticNat": { method: "post"; path: "/publicipaddresses/{id}"; body: never; bodyRequired: false };
     };
     "loadbalancerrules": {
-        "updateInstances": { method: "put"; path: "/services/{service_code}/{environment_name}/loadbalancerrules/{id}"; body: components["schemas"]["LoadBalancerRuleUpdateInstancesRequest"]; bodyRequired: true };
-        "updateStickiness": { method: "put"; path: "/services/{service_code}/{environment_name}/loadbalancerrules/{id}"; body: components["schemas"]["LoadBalancerRuleUpdateStickinessRequest"]; bodyRequired: true };
+        "updateInstances": { method: "put"; path: "/loadbalancerrules/{id}"; body: components["schemas"]["LoadBalancerRuleUpdateInstancesRequest"]; bodyRequired: true };
+        "updateStickiness": { method: "put"; path: "/loadbalancerrules/{id}"; body: components["schemas"]["LoadBalancerRuleUpdateStickinessRequest"]; bodyRequired: true };
     };
     "sitetositevpns": {
-        "reset": { method: "post"; path: "/services/{service_code}/{environment_name}/sitetositevpns/{id}"; body: never; bodyRequired: false };
+        "reset": { method: "post"; path: "/sitetositevpns/{id}"; body: never; bodyRequired: false };
     };
 }
 

@@ -7,135 +7,135 @@ export const operations = {
   "instances": {
     "acquireBareMetal": {
       "method": "post",
-      "path": "/services/{service_code}/{environment_name}/instances"
+      "path": "/instances"
     },
     "start": {
       "method": "post",
-      "path": "/services/{service_code}/{environment_name}/instances/{id}"
+      "path": "/instances/{id}"
     },
     "stop": {
       "method": "post",
-      "path": "/services/{service_code}/{environment_name}/instances/{id}"
+      "path": "/instances/{id}"
     },
     "reboot": {
       "method": "post",
-      "path": "/services/{service_code}/{environment_name}/instances/{id}"
+      "path": "/instances/{id}"
     },
     "purge": {
       "method": "post",
-      "path": "/services/{service_code}/{environment_name}/instances/{id}"
+      "path": "/instances/{id}"
     },
     "recover": {
       "method": "post",
-      "path": "/services/{service_code}/{environment_name}/instances/{id}"
+      "path": "/instances/{id}"
     },
     "changeComputeOffering": {
       "method": "post",
-      "path": "/services/{service_code}/{environment_name}/instances/{id}"
+      "path": "/instances/{id}"
     },
     "resetPassword": {
       "method": "post",
-      "path": "/services/{service_code}/{environment_name}/instances/{id}"
+      "path": "/instances/{id}"
     },
     "changeNetwork": {
       "method": "post",
-      "path": "/services/{service_code}/{environment_name}/instances/{id}"
+      "path": "/instances/{id}"
     },
     "associateSSHKey": {
       "method": "post",
-      "path": "/services/{service_code}/{environment_name}/instances/{id}"
+      "path": "/instances/{id}"
     },
     "attachIso": {
       "method": "post",
-      "path": "/services/{service_code}/{environment_name}/instances/{id}"
+      "path": "/instances/{id}"
     },
     "detachIso": {
       "method": "post",
-      "path": "/services/{service_code}/{environment_name}/instances/{id}"
+      "path": "/instances/{id}"
     },
     "releaseBareMetal": {
       "method": "post",
-      "path": "/services/{service_code}/{environment_name}/instances/{id}"
+      "path": "/instances/{id}"
     }
   },
   "nics": {
     "setDefault": {
       "method": "post",
-      "path": "/services/{service_code}/{environment_name}/nics/{id}"
+      "path": "/nics/{id}"
     }
   },
   "volumes": {
     "attachToInstance": {
       "method": "post",
-      "path": "/services/{service_code}/{environment_name}/volumes/{id}"
+      "path": "/volumes/{id}"
     },
     "detachFromInstance": {
       "method": "post",
-      "path": "/services/{service_code}/{environment_name}/volumes/{id}"
+      "path": "/volumes/{id}"
     },
     "createSnapshotFromVolume": {
       "method": "post",
-      "path": "/services/{service_code}/{environment_name}/volumes/{id}"
+      "path": "/volumes/{id}"
     }
   },
   "snapshots": {
     "create": {
       "method": "post",
-      "path": "/services/{service_code}/{environment_name}/snapshots"
+      "path": "/snapshots"
     }
   },
   "templates": {
     "update": {
       "method": "post",
-      "path": "/services/{service_code}/{environment_name}/templates/{id}"
+      "path": "/templates/{id}"
     }
   },
   "isos": {
     "attach": {
       "method": "post",
-      "path": "/services/{service_code}/{environment_name}/isos/{id}"
+      "path": "/isos/{id}"
     },
     "generateDownloadUrl": {
       "method": "post",
-      "path": "/services/{service_code}/{environment_name}/isos/{id}"
+      "path": "/isos/{id}"
     }
   },
   "networks": {
     "replace": {
       "method": "post",
-      "path": "/services/{service_code}/{environment_name}/networks/{id}"
+      "path": "/networks/{id}"
     }
   },
   "vpcs": {
     "restart": {
       "method": "post",
-      "path": "/services/{service_code}/{environment_name}/vpcs/{id}"
+      "path": "/vpcs/{id}"
     }
   },
   "publicipaddresses": {
     "enableStaticNat": {
       "method": "post",
-      "path": "/services/{service_code}/{environment_name}/publicipaddresses/{id}"
+      "path": "/publicipaddresses/{id}"
     },
     "disableStaticNat": {
       "method": "post",
-      "path": "/services/{service_code}/{environment_name}/publicipaddresses/{id}"
+      "path": "/publicipaddresses/{id}"
     }
   },
   "loadbalancerrules": {
     "updateInstances": {
       "method": "put",
-      "path": "/services/{service_code}/{environment_name}/loadbalancerrules/{id}"
+      "path": "/loadbalancerrules/{id}"
     },
     "updateStickiness": {
       "method": "put",
-      "path": "/services/{service_code}/{environment_name}/loadbalancerrules/{id}"
+      "path": "/loadbalancerrules/{id}"
     }
   },
   "sitetositevpns": {
     "reset": {
       "method": "post",
-      "path": "/services/{service_code}/{environment_name}/sitetositevpns/{id}"
+      "path": "/sitetositevpns/{id}"
     }
   }
 };

@@ -32,24 +32,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/instances": {
+    "/instances": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /**
@@ -84,23 +71,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/instances/{id}": {
+    "/instances/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the instance.
                  * @example 5951c2b8-e901-4c01-8ae0-cb8d7c508d29
@@ -171,24 +146,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/sshkeys": {
+    "/sshkeys": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /**
@@ -208,23 +170,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/sshkeys/{name}": {
+    "/sshkeys/{name}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description Name of the SSH key (SSH keys have no ID and are addressed by name).
                  * @example mellon
@@ -246,24 +196,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/affinitygroups": {
+    "/affinitygroups": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /**
@@ -286,23 +223,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/affinitygroups/{id}": {
+    "/affinitygroups/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the affinity group.
                  * @example d4fd794f-66e1-4906-a720-d0afb04bd517
@@ -339,24 +264,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/nics": {
+    "/nics": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /**
@@ -385,23 +297,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/nics/{id}": {
+    "/nics/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the NIC.
                  * @example fff1f45a-8350-4c87-be43-947b96d01ebd
@@ -441,24 +341,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/volumes": {
+    "/volumes": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /**
@@ -479,23 +366,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/volumes/{id}": {
+    "/volumes/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the volume.
                  * @example e922e5fc-8fee-4688-ad93-c9ef5d7eb685
@@ -537,24 +412,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/snapshots": {
+    "/snapshots": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /**
@@ -582,23 +444,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/snapshots/{id}": {
+    "/snapshots/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the snapshot.
                  * @example 1bd672f4-b274-4371-a792-b0a6c6778cc7
@@ -620,24 +470,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/templates": {
+    "/templates": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /**
@@ -659,23 +496,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/templates/{id}": {
+    "/templates/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the template.
                  * @example 162cdfcb-45e5-4aa6-81c4-124c94621bdb
@@ -716,24 +541,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/isos": {
+    "/isos": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /**
@@ -756,23 +568,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/isos/{id}": {
+    "/isos/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the ISO.
                  * @example e922e5fc-8fee-4688-ad93-c9ef5d7eb685
@@ -810,24 +610,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/networks": {
+    "/networks": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /**
@@ -847,23 +634,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/networks/{id}": {
+    "/networks/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the network.
                  * @example 9572d2ea-a60d-478a-a75e-8ed31f2641f1
@@ -905,24 +680,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/vpcs": {
+    "/vpcs": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /**
@@ -942,23 +704,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/vpcs/{id}": {
+    "/vpcs/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the VPC.
                  * @example d77e1ab1-0320-4504-83c5-e78b431c7577
@@ -998,24 +748,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/publicipaddresses": {
+    "/publicipaddresses": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /**
@@ -1035,23 +772,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/publicipaddresses/{id}": {
+    "/publicipaddresses/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the public IP.
                  * @example a723b2b1-e343-4ea1-afe0-bf345a99a92b
@@ -1086,24 +811,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/portforwardingrules": {
+    "/portforwardingrules": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /**
@@ -1123,23 +835,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/portforwardingrules/{id}": {
+    "/portforwardingrules/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the port forwarding rule.
                  * @example bf145d1e-7beb-42b8-bd2c-1a316aeb9aef
@@ -1165,24 +865,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/loadbalancerrules": {
+    "/loadbalancerrules": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /**
@@ -1206,23 +893,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/loadbalancerrules/{id}": {
+    "/loadbalancerrules/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the load balancer rule.
                  * @example 3247167a-e7e7-11e3-9187-06669c0000ad
@@ -1259,24 +934,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/networkacls": {
+    "/networkacls": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /**
@@ -1302,23 +964,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/networkacls/{id}": {
+    "/networkacls/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the network ACL.
                  * @example 736d0c2e-d6b5-43fc-bcf0-732fce9a509e
@@ -1345,24 +995,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/networkaclrules": {
+    "/networkaclrules": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /**
@@ -1388,23 +1025,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/networkaclrules/{id}": {
+    "/networkaclrules/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the network ACL rule.
                  * @example 3247167a-e7e7-11e3-9187-06669c0000ad
@@ -1437,24 +1062,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/egressrules": {
+    "/egressrules": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /**
@@ -1478,23 +1090,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/egressrules/{id}": {
+    "/egressrules/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the egress rule.
                  * @example f1863d10-e7ec-4f17-8cdd-0e4046643b0b
@@ -1521,24 +1121,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/ingressrules": {
+    "/ingressrules": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /**
@@ -1562,23 +1149,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/ingressrules/{id}": {
+    "/ingressrules/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the ingress rule.
                  * @example f1863d10-e7ec-4f17-8cdd-0e4046643b0b
@@ -1605,24 +1180,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/firewallrules": {
+    "/firewallrules": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /**
@@ -1652,23 +1214,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/firewallrules/{id}": {
+    "/firewallrules/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the firewall rule.
                  * @example f1863d10-e7ec-4f17-8cdd-0e4046643b0b
@@ -1701,24 +1251,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/remoteaccessvpns": {
+    "/remoteaccessvpns": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /**
@@ -1736,23 +1273,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/remoteaccessvpns/{id}": {
+    "/remoteaccessvpns/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the remote access VPN.
                  * @example 10001e7d-b4ef-489b-836e-0619a383bc8d
@@ -1774,24 +1299,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/sitetositevpns": {
+    "/sitetositevpns": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /**
@@ -1818,23 +1330,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/sitetositevpns/{id}": {
+    "/sitetositevpns/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the site-to-site VPN.
                  * @example d49b2922-0581-4587-94df-6fe719327d0f
@@ -1881,24 +1381,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/vpnusers": {
+    "/vpnusers": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /**
@@ -1915,23 +1402,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/vpnusers/{id}": {
+    "/vpnusers/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the VPN user.
                  * @example 5de76bf5-9f61-487a-a989-042b52882da4
@@ -1958,24 +1433,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/zones": {
+    "/zones": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /**
@@ -1991,23 +1453,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/zones/{id}": {
+    "/zones/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the zone.
                  * @example ea901007-056b-4c50-bb3a-2dd635fce2ab
@@ -2029,24 +1479,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/computeofferings": {
+    "/computeofferings": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /**
@@ -2062,23 +1499,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/computeofferings/{id}": {
+    "/computeofferings/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the compute offering.
                  * @example 40a2e5f7-22e6-4d1e-b03b-4a4b7c9cbc6f
@@ -2102,24 +1527,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/diskofferings": {
+    "/diskofferings": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /**
@@ -2135,23 +1547,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/diskofferings/{id}": {
+    "/diskofferings/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the disk offering.
                  * @example 18bbab50-8d85-4b34-8361-0dc223ffd7e5
@@ -2173,24 +1573,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/networkofferings": {
+    "/networkofferings": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /**
@@ -2206,23 +1593,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/networkofferings/{id}": {
+    "/networkofferings/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the network offering.
                  * @example 89724d35-b69c-418c-be81-7d83fcfc9da9
@@ -2244,24 +1619,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/vpcofferings": {
+    "/vpcofferings": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /**
@@ -2277,23 +1639,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/services/{service_code}/{environment_name}/vpcofferings/{id}": {
+    "/vpcofferings/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the VPC offering.
                  * @example 41ac6ba0-6172-4bc4-bff6-b0831b91677c
@@ -4348,18 +3698,6 @@ export interface components {
          * @example 87895f43-51c1-43cc-b987-7e301bf5b86a
          */
         OrgId: string;
-        /**
-         * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-         *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-         *     define others.
-         * @example compute-qc
-         */
-        ServiceCode: string;
-        /**
-         * @description Name (not ID) of the environment of that service in which the entities live.
-         * @example dev
-         */
-        EnvironmentName: string;
     };
     requestBodies: never;
     headers: never;
@@ -4414,20 +3752,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -4467,20 +3792,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /** @description The new instance; its shape depends on `operation` (see the table above). */
@@ -4509,18 +3821,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the instance.
                  * @example 5951c2b8-e901-4c01-8ae0-cb8d7c508d29
@@ -4561,18 +3861,6 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-                /**
                  * @description ID of the instance.
                  * @example 5951c2b8-e901-4c01-8ae0-cb8d7c508d29
                  */
@@ -4611,18 +3899,6 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-                /**
                  * @description ID of the instance.
                  * @example 5951c2b8-e901-4c01-8ae0-cb8d7c508d29
                  */
@@ -4657,18 +3933,6 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-                /**
                  * @description ID of the instance.
                  * @example 5951c2b8-e901-4c01-8ae0-cb8d7c508d29
                  */
@@ -4701,20 +3965,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -4750,18 +4001,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description Name of the SSH key (SSH keys have no ID and are addressed by name).
                  * @example mellon
@@ -4800,20 +4039,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -4848,20 +4074,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody: {
@@ -4889,18 +4102,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the affinity group.
                  * @example d4fd794f-66e1-4906-a720-d0afb04bd517
@@ -4941,18 +4142,6 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-                /**
                  * @description ID of the affinity group.
                  * @example d4fd794f-66e1-4906-a720-d0afb04bd517
                  */
@@ -4985,18 +4174,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the affinity group.
                  * @example d4fd794f-66e1-4906-a720-d0afb04bd517
@@ -5035,20 +4212,7 @@ export interface operations {
                 network_id?: string;
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -5083,20 +4247,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody: {
@@ -5124,18 +4275,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the NIC.
                  * @example fff1f45a-8350-4c87-be43-947b96d01ebd
@@ -5181,18 +4320,6 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-                /**
                  * @description ID of the NIC.
                  * @example fff1f45a-8350-4c87-be43-947b96d01ebd
                  */
@@ -5221,18 +4348,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the NIC.
                  * @example fff1f45a-8350-4c87-be43-947b96d01ebd
@@ -5271,20 +4386,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -5319,20 +4421,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody: {
@@ -5360,18 +4449,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the volume.
                  * @example e922e5fc-8fee-4688-ad93-c9ef5d7eb685
@@ -5417,18 +4494,6 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-                /**
                  * @description ID of the volume.
                  * @example e922e5fc-8fee-4688-ad93-c9ef5d7eb685
                  */
@@ -5463,18 +4528,6 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-                /**
                  * @description ID of the volume.
                  * @example e922e5fc-8fee-4688-ad93-c9ef5d7eb685
                  */
@@ -5507,20 +4560,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -5560,20 +4600,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody: {
@@ -5601,18 +4628,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the snapshot.
                  * @example 1bd672f4-b274-4371-a792-b0a6c6778cc7
@@ -5651,20 +4666,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -5699,20 +4701,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody: {
@@ -5740,18 +4729,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the template.
                  * @example 162cdfcb-45e5-4aa6-81c4-124c94621bdb
@@ -5797,18 +4774,6 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-                /**
                  * @description ID of the template.
                  * @example 162cdfcb-45e5-4aa6-81c4-124c94621bdb
                  */
@@ -5842,18 +4807,6 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-                /**
                  * @description ID of the template.
                  * @example 162cdfcb-45e5-4aa6-81c4-124c94621bdb
                  */
@@ -5881,20 +4834,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -5929,20 +4869,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody: {
@@ -5970,18 +4897,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the ISO.
                  * @example e922e5fc-8fee-4688-ad93-c9ef5d7eb685
@@ -6027,18 +4942,6 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-                /**
                  * @description ID of the ISO.
                  * @example e922e5fc-8fee-4688-ad93-c9ef5d7eb685
                  */
@@ -6072,18 +4975,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the ISO.
                  * @example e922e5fc-8fee-4688-ad93-c9ef5d7eb685
@@ -6122,20 +5013,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -6170,20 +5048,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody: {
@@ -6211,18 +5076,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the network.
                  * @example 9572d2ea-a60d-478a-a75e-8ed31f2641f1
@@ -6264,18 +5117,6 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-                /**
                  * @description ID of the network.
                  * @example 9572d2ea-a60d-478a-a75e-8ed31f2641f1
                  */
@@ -6314,18 +5155,6 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-                /**
                  * @description ID of the network.
                  * @example 9572d2ea-a60d-478a-a75e-8ed31f2641f1
                  */
@@ -6360,18 +5189,6 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-                /**
                  * @description ID of the network.
                  * @example 9572d2ea-a60d-478a-a75e-8ed31f2641f1
                  */
@@ -6399,20 +5216,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -6447,20 +5251,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody: {
@@ -6488,18 +5279,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the VPC.
                  * @example d77e1ab1-0320-4504-83c5-e78b431c7577
@@ -6541,18 +5320,6 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-                /**
                  * @description ID of the VPC.
                  * @example d77e1ab1-0320-4504-83c5-e78b431c7577
                  */
@@ -6591,18 +5358,6 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-                /**
                  * @description ID of the VPC.
                  * @example d77e1ab1-0320-4504-83c5-e78b431c7577
                  */
@@ -6631,18 +5386,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the VPC.
                  * @example d77e1ab1-0320-4504-83c5-e78b431c7577
@@ -6681,20 +5424,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -6729,20 +5459,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody: {
@@ -6770,18 +5487,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the public IP.
                  * @example a723b2b1-e343-4ea1-afe0-bf345a99a92b
@@ -6828,18 +5533,6 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-                /**
                  * @description ID of the public IP.
                  * @example a723b2b1-e343-4ea1-afe0-bf345a99a92b
                  */
@@ -6874,18 +5567,6 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-                /**
                  * @description ID of the public IP.
                  * @example a723b2b1-e343-4ea1-afe0-bf345a99a92b
                  */
@@ -6918,20 +5599,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -6966,20 +5634,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody: {
@@ -7007,18 +5662,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the port forwarding rule.
                  * @example bf145d1e-7beb-42b8-bd2c-1a316aeb9aef
@@ -7060,18 +5703,6 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-                /**
                  * @description ID of the port forwarding rule.
                  * @example bf145d1e-7beb-42b8-bd2c-1a316aeb9aef
                  */
@@ -7104,20 +5735,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -7152,20 +5770,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody: {
@@ -7193,18 +5798,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the load balancer rule.
                  * @example 3247167a-e7e7-11e3-9187-06669c0000ad
@@ -7251,18 +5844,6 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-                /**
                  * @description ID of the load balancer rule.
                  * @example 3247167a-e7e7-11e3-9187-06669c0000ad
                  */
@@ -7297,18 +5878,6 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-                /**
                  * @description ID of the load balancer rule.
                  * @example 3247167a-e7e7-11e3-9187-06669c0000ad
                  */
@@ -7341,20 +5910,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -7389,20 +5945,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /** @description The new network ACL. */
@@ -7431,18 +5974,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the network ACL.
                  * @example 736d0c2e-d6b5-43fc-bcf0-732fce9a509e
@@ -7483,18 +6014,6 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-                /**
                  * @description ID of the network ACL.
                  * @example 736d0c2e-d6b5-43fc-bcf0-732fce9a509e
                  */
@@ -7527,20 +6046,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -7575,20 +6081,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /** @description The new rule. */
@@ -7617,18 +6110,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the network ACL rule.
                  * @example 3247167a-e7e7-11e3-9187-06669c0000ad
@@ -7669,18 +6150,6 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-                /**
                  * @description ID of the network ACL rule.
                  * @example 3247167a-e7e7-11e3-9187-06669c0000ad
                  */
@@ -7715,18 +6184,6 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-                /**
                  * @description ID of the network ACL rule.
                  * @example 3247167a-e7e7-11e3-9187-06669c0000ad
                  */
@@ -7759,20 +6216,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -7807,20 +6251,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /** @description The new egress rule. */
@@ -7849,18 +6280,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the egress rule.
                  * @example f1863d10-e7ec-4f17-8cdd-0e4046643b0b
@@ -7901,18 +6320,6 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-                /**
                  * @description ID of the egress rule.
                  * @example f1863d10-e7ec-4f17-8cdd-0e4046643b0b
                  */
@@ -7950,20 +6357,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -7998,20 +6392,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /** @description The new ingress rule. */
@@ -8040,18 +6421,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the ingress rule.
                  * @example f1863d10-e7ec-4f17-8cdd-0e4046643b0b
@@ -8092,18 +6461,6 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-                /**
                  * @description ID of the ingress rule.
                  * @example f1863d10-e7ec-4f17-8cdd-0e4046643b0b
                  */
@@ -8141,20 +6498,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -8189,20 +6533,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /** @description The new firewall rule. */
@@ -8231,18 +6562,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the firewall rule.
                  * @example f1863d10-e7ec-4f17-8cdd-0e4046643b0b
@@ -8283,18 +6602,6 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-                /**
                  * @description ID of the firewall rule.
                  * @example f1863d10-e7ec-4f17-8cdd-0e4046643b0b
                  */
@@ -8332,20 +6639,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -8381,18 +6675,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the remote access VPN.
                  * @example 10001e7d-b4ef-489b-836e-0619a383bc8d
@@ -8436,20 +6718,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -8484,20 +6753,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         /** @description The new site-to-site VPN. */
@@ -8526,18 +6782,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the site-to-site VPN.
                  * @example d49b2922-0581-4587-94df-6fe719327d0f
@@ -8578,18 +6822,6 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-                /**
                  * @description ID of the site-to-site VPN.
                  * @example d49b2922-0581-4587-94df-6fe719327d0f
                  */
@@ -8629,18 +6861,6 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-                /**
                  * @description ID of the site-to-site VPN.
                  * @example d49b2922-0581-4587-94df-6fe719327d0f
                  */
@@ -8670,18 +6890,6 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-                /**
                  * @description ID of the site-to-site VPN.
                  * @example d49b2922-0581-4587-94df-6fe719327d0f
                  */
@@ -8709,20 +6917,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -8758,18 +6953,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the VPN user.
                  * @example 5de76bf5-9f61-487a-a989-042b52882da4
@@ -8810,18 +6993,6 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-                /**
                  * @description ID of the VPN user.
                  * @example 5de76bf5-9f61-487a-a989-042b52882da4
                  */
@@ -8849,20 +7020,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -8898,18 +7056,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the zone.
                  * @example ea901007-056b-4c50-bb3a-2dd635fce2ab
@@ -8948,20 +7094,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -8997,18 +7130,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the compute offering.
                  * @example 40a2e5f7-22e6-4d1e-b03b-4a4b7c9cbc6f
@@ -9047,20 +7168,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -9096,18 +7204,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the disk offering.
                  * @example 18bbab50-8d85-4b34-8361-0dc223ffd7e5
@@ -9146,20 +7242,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -9195,18 +7278,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the network offering.
                  * @example 89724d35-b69c-418c-be81-7d83fcfc9da9
@@ -9245,20 +7316,7 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
             };
             header?: never;
-            path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -9294,18 +7352,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /**
-                 * @description Service code of the CloudStack service connection, as CloudMC names it. The CloudStack services
-                 *     documented are `compute-qc` (Québec region) and `compute-on` (Ontario region); a portal may
-                 *     define others.
-                 * @example compute-qc
-                 */
-                service_code: components["parameters"]["ServiceCode"];
-                /**
-                 * @description Name (not ID) of the environment of that service in which the entities live.
-                 * @example dev
-                 */
-                environment_name: components["parameters"]["EnvironmentName"];
                 /**
                  * @description ID of the VPC offering.
                  * @example 41ac6ba0-6172-4bc4-bff6-b0831b91677c

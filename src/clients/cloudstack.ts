@@ -1,14 +1,15 @@
 /**
  * Typed client for CloudMC's CloudStack plugin API v1.
  *
- *   const cs = createCloudStackClient({ baseUrl: "https://portal.example.net/v1", apiKey,
+ *   const cs = createCloudStackClient({ baseUrl: "https://portal.example.net/api/v2", apiKey,
  *                                       serviceCode: "compute-qc", environmentName: "dev" });
  *   const { data } = await cs.GET("/instances");                     // entity paths only
  *   const task = await cs.operate("instances", id, "stop", { forceStop: true });
  *   await waitForTask(cs, task.taskId);
  *
- * Every entity URL is `/services/{service_code}/{environment_name}/<entity type>`: the client
- * takes the service code and environment once, so calls name only the entity path. Operations
+ * Every entity URL is `<API root>/services/{service_code}/{environment_name}/<entity type>`, the
+ * contract's server: the client takes the service code and environment once, so calls name only
+ * the entity path, as the contract's paths do. Operations
  * selected with `?operation=<name>` go through `operate`, typed per entity and operation from
  * generated/cloudstack/operations.d.ts (a wrong name or body is a type error).
  *
@@ -28,25 +29,11 @@ export { CloudMcApiError, TaskError };
 export { ConnectionError, InvalidResponseError, RequestTimeoutError, TransportError } from "../runtime/errors.js";
 export type TaskReference = components["schemas"]["TaskReference"];
 
-const SERVICE_PREFIX = "/services/{service_code}/{environment_name}";
-type ServicePrefix = typeof SERVICE_PREFIX;
-type ServiceParams = "service_code" | "environment_name";
-
-/** Path parameters without the two the client fills in; `path?: never` when nothing is left. */
-type WithoutServiceParams<Params> = Params extends { path: infer Path }
-  ? Omit<Params, "path"> & ([keyof Omit<Path, ServiceParams>] extends [never] ? { path?: never } : { path: Omit<Path, ServiceParams> })
-  : Params;
-type WithoutServiceParamsInOperation<Operation> = Operation extends { parameters: infer Params }
-  ? Omit<Operation, "parameters"> & { parameters: WithoutServiceParams<Params> }
-  : Operation;
-type EntityPathItem<Item> = {
-  [Key in keyof Item]: Key extends "parameters" ? WithoutServiceParams<Item[Key]> : WithoutServiceParamsInOperation<Item[Key]>;
-};
-
-/** The API's paths as the client sees them: entity paths without the service prefix, and tasks. */
-export type EntityPaths = {
-  [Key in keyof paths as Key extends `${ServicePrefix}${infer Rest}` ? Rest : never]: EntityPathItem<paths[Key]>;
-} & Pick<paths, "/tasks/{id}">;
+/**
+ * The contract's paths: entity paths (`/instances/{id}`), which its server puts under
+ * `/services/{service_code}/{environment_name}`, and `/tasks/{id}` at the API root.
+ */
+export type EntityPaths = paths;
 
 type OperationArgs<Spec> = Spec extends { body: infer Body; bodyRequired: infer Required }
   ? [Body] extends [never]
@@ -70,7 +57,10 @@ export interface CloudStackClient extends Client<EntityPaths> {
 }
 
 export interface CloudStackClientOptions extends TransportOptions {
-  /** API root, e.g. `https://portal.example.net/v1` (or the mock's `http://127.0.0.1:4011/v1`). */
+  /**
+   * API root, e.g. `https://portal.example.net/api/v2` (or the mock's `http://127.0.0.1:4011/api/v2`);
+   * portals on an older release serve `https://portal.example.net/v1` or `/api/v1`.
+   */
   baseUrl: string;
   /** Your personal API key, sent as `MC-Api-Key`. */
   apiKey: string;
@@ -100,15 +90,14 @@ export function createCloudStackClient(options: CloudStackClientOptions): CloudS
   const operate: CloudStackClient["operate"] = async (entityType, id, operation, ...body) => {
     const entry = (operationTable as Record<string, Record<string, { method: string; path: string }>>)[entityType]?.[operation];
     if (!entry) throw new TypeError(`operate: "${operation}" is not an operation of ${String(entityType)}.`);
-    const entityPath = entry.path.slice(SERVICE_PREFIX.length);
-    const idParam = /\{([^}]+)\}$/.exec(entityPath)?.[1];
+    const idParam = /\{([^}]+)\}$/.exec(entry.path)?.[1];
     if (idParam && id === undefined) throw new TypeError(`operate: ${String(entityType)} ${operation} needs the entity's ${idParam}.`);
     const request = client.request as unknown as (method: string, path: string, init: object) => Promise<{ data?: TaskReference }>;
-    const { data } = await request(entry.method, entityPath, {
+    const { data } = await request(entry.method, entry.path, {
       params: { ...(idParam ? { path: { [idParam]: id } } : {}), query: { operation } },
       ...(body.length > 0 && body[0] !== undefined ? { body: body[0] } : {}),
     });
-    if (!data) throw new Error(`${entry.method.toUpperCase()} ${entityPath}?operation=${operation} answered without a body.`);
+    if (!data) throw new Error(`${entry.method.toUpperCase()} ${entry.path}?operation=${operation} answered without a body.`);
     return data;
   };
   return Object.assign(client, { operate });

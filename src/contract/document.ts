@@ -54,17 +54,90 @@ export function resolveLocal<T>(document: OpenApiDocument, located: Located<unkn
   throw new Error(`Reference chain at ${located.pointer} is too long (circular?).`);
 }
 
-/** The path part of the first server URL (`https://{host}/api/v2` → `/api/v2`), or "" for the host root. */
+/**
+ * The path part of a server URL, with its `{variables}` kept: `https://{host}/api/v2` → `/api/v2`,
+ * `https://{host}/api/v2/services/{service_code}/{env}` → `/api/v2/services/{service_code}/{env}`,
+ * "" for the host root.
+ */
+export function serverPath(url: string): string {
+  const withoutOrigin = url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, "");
+  return withoutOrigin.replace(/[?#].*$/, "").replace(/\/+$/, "");
+}
+
+/** The base path of the document's first server (see `serverPath`), or "" for the host root. */
 export function serverBasePath(document: OpenApiDocument): string {
   const url = document.servers?.[0]?.url;
-  if (!url) return "";
-  const pathname = new URL(url.replace(/\{[^}]*\}/g, "placeholder"), "http://placeholder").pathname;
-  return pathname.replace(/\/+$/, "");
+  return url ? serverPath(url) : "";
 }
+
+/** The servers a path item is served by: its own `servers` when it has them, else the document's. */
+function pathItemServers(document: OpenApiDocument, pathTemplate: string): { url: string }[] {
+  const item = resolveLocal<{ servers?: { url: string }[] }>(document, {
+    value: document.paths[pathTemplate],
+    pointer: childPointer("#", "paths", pathTemplate),
+  }).value;
+  return item.servers?.length ? item.servers : (document.servers ?? []);
+}
+
+/**
+ * The base path a path item is served under: its own first server's when it has `servers`
+ * (CloudStack's `/tasks/{id}` lives at the API root, not under the service), else the document's.
+ */
+export function pathItemBasePath(document: OpenApiDocument, pathTemplate: string): string {
+  const url = pathItemServers(document, pathTemplate)[0]?.url;
+  return url ? serverPath(url) : "";
+}
+
+/** Every base path a path item is served under, one per server (current and legacy ones). */
+export const pathItemBasePaths = (document: OpenApiDocument, pathTemplate: string): string[] =>
+  [...new Set(pathItemServers(document, pathTemplate).map(({ url }) => serverPath(url)))];
+
+/**
+ * The API's root: the longest run of literal segments that every path item's base path starts
+ * with (`/api/v2` for CloudStack, whose entities are under `/api/v2/services/{…}/{…}` and tasks
+ * under `/api/v2`); for other APIs, their base path. Clients and mocks are addressed from here.
+ */
+export function apiRootPath(document: OpenApiDocument): string {
+  const bases = Object.keys(document.paths).map((path) => pathItemBasePath(document, path).split("/"));
+  if (bases.length === 0) return serverBasePath(document);
+  const root: string[] = [];
+  for (let index = 0; bases.every((segments) => index < segments.length); index++) {
+    const segment = bases[0]![index]!;
+    if (segment.includes("{") || !bases.every((segments) => segments[index] === segment)) break;
+    root.push(segment);
+  }
+  return root.join("/");
+}
+
+/** The `{variables}` of a path template or base path, in order. */
+export const templateVariables = (template: string) => [...template.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]!);
+
+/** A base path's test: the length of the prefix of `path` it covers (up to a `/`), or -1. */
+type BaseMatcher = (path: string) => number;
+
+function baseMatcher(basePath: string): BaseMatcher {
+  if (!basePath.includes("{")) {
+    const withSlash = `${basePath}/`;
+    return (path) => (path.startsWith(withSlash) ? basePath.length : -1);
+  }
+  const pattern = new RegExp(`^${templatePattern(basePath)}(?=/)`);
+  return (path) => pattern.exec(path)?.[0].length ?? -1;
+}
+
+/** A path template as a regular expression source: each `{name}` matches one or more characters other than `/`. */
+const templatePattern = (template: string) =>
+  template
+    .split("/")
+    .map((segment) =>
+      segment.replace(/\{[^}]+\}|[^{}]+/g, (part) => (part.startsWith("{") ? "([^/]+)" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))),
+    )
+    .join("/");
 
 interface CompiledPath<T> {
   template: string;
   pattern: RegExp;
+  /** Bit `1 << i` is set when the template is served under base path number `i` of the locator. */
+  bases: number;
   literalSegments: number;
   /** Position in the order templates are tried in. */
   rank: number;
@@ -132,8 +205,9 @@ function collect<T>(tree: PathTree<T>, path: string, start: number, end: number,
 
 /**
  * Finds the operation for a method and a concrete path. Literal segments win over templated
- * ones (`/vps/list` is `listVpses`, not `getVpsStatus` with id "list"). The server's base path
- * may be present or not.
+ * ones (`/vps/list` is `listVpses`, not `getVpsStatus` with id "list"). The base path a template
+ * is served under (its path item's own `servers`, else the document's; `{variables}` in it match
+ * any segment) may be present or not.
  */
 export function createOperationMatcher(document: OpenApiDocument): (method: string, path: string) => MatchedOperation | undefined {
   const { locate } = createOperationLocator(document, (matched) => matched);
@@ -153,16 +227,20 @@ export function createOperationMatcher(document: OpenApiDocument): (method: stri
  * `/`, is tried against every template's pattern.
  */
 export function createOperationLocator<T>(document: OpenApiDocument, prepare: (matched: MatchedOperation) => T) {
+  // The document's base paths first (current server, then legacy ones), then those of path
+  // items with servers of their own; "" (the host root) is never one.
+  const basePaths: string[] = [];
+  const baseIndex = (basePath: string) => {
+    const index = basePaths.indexOf(basePath);
+    if (index !== -1) return index;
+    if (basePaths.length === 31) throw new Error("More than 31 distinct server base paths.");
+    return basePaths.push(basePath) - 1;
+  };
+  for (const { url } of document.servers ?? []) baseIndex(serverPath(url));
   const compiled: CompiledPath<T>[] = Object.keys(document.paths)
     .map((template) => {
       const segments = template.split("/");
-      const source = segments
-        .map((segment) =>
-          segment.replace(/\{[^}]+\}|[^{}]+/g, (part) =>
-            part.startsWith("{") ? "([^/]+)" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"),
-          ),
-        )
-        .join("/");
+      const source = templatePattern(template);
       const item = resolveLocal<Record<string, unknown>>(document, {
         value: document.paths[template],
         pointer: childPointer("#", "paths", template),
@@ -179,6 +257,7 @@ export function createOperationLocator<T>(document: OpenApiDocument, prepare: (m
       return {
         template,
         pattern: new RegExp(`^${source}/?$`),
+        bases: pathItemBasePaths(document, template).reduce((mask, basePath) => mask | (1 << baseIndex(basePath)), 0),
         literalSegments: segments.filter((segment) => !segment.includes("{")).length,
         rank: 0,
         plain: segments.every((segment) => !segment.includes("{") || /^\{[^{}]+\}$/.test(segment)),
@@ -207,13 +286,16 @@ export function createOperationLocator<T>(document: OpenApiDocument, prepare: (m
   });
 
   const found: Found<T> = { entries: [], count: 0 };
-  /** The path part `pathname.slice(from, end)` is the candidate tried against the templates. */
-  const matchIn = (pathname: string, from: number, end: number, method: number): T | undefined => {
+  /**
+   * The path part `pathname.slice(from, end)` is the candidate tried against the templates served
+   * under base path number `base` (-1: any, for a path given without its base path).
+   */
+  const matchIn = (pathname: string, from: number, end: number, method: number, base: number): T | undefined => {
     if (!(treeHoldsAll && end > from && pathname.charCodeAt(from) === 47 /* / */ && pathname.charCodeAt(end - 1) !== 47)) {
       const candidate = pathname.slice(from, end);
       for (const entry of compiled) {
         const operation = entry.operations[method];
-        if (operation !== undefined && entry.pattern.test(candidate)) return operation;
+        if (operation !== undefined && (base === -1 || (entry.bases & (1 << base)) !== 0) && entry.pattern.test(candidate)) return operation;
       }
       return undefined;
     }
@@ -225,15 +307,14 @@ export function createOperationLocator<T>(document: OpenApiDocument, prepare: (m
     let candidate: string | undefined;
     for (let index = 0; index < found.count; index++) {
       const entry = found.entries[index]!;
-      if (entry.operations[method] === undefined || (best !== undefined && best.rank < entry.rank)) continue;
+      if (entry.operations[method] === undefined || (base !== -1 && (entry.bases & (1 << base)) === 0) || (best !== undefined && best.rank < entry.rank)) continue;
       if (!entry.plain && !entry.pattern.test((candidate ??= pathname.slice(from, end)))) continue;
       best = entry;
     }
     return best?.operations[method];
   };
 
-  const basePath = serverBasePath(document);
-  const basePathSlash = `${basePath}/`;
+  const bases = basePaths.map((basePath, index) => ({ index, covers: basePath ? baseMatcher(basePath) : undefined }));
 
   function locate(method: string, path: string): T | undefined {
     const methodIndex = METHOD_INDEX.get(method) ?? METHOD_INDEX.get(method.toLowerCase());
@@ -242,12 +323,14 @@ export function createOperationLocator<T>(document: OpenApiDocument, prepare: (m
     const hash = path.indexOf("#");
     if (hash !== -1 && (end === -1 || hash < end)) end = hash;
     if (end === -1) end = path.length;
-    // The pathname without, then with, the server's base path.
-    if (basePath && path.startsWith(basePathSlash) && basePathSlash.length <= end) {
-      const located = matchIn(path, basePath.length, end, methodIndex);
+    // The pathname with a base path (each template under its own), then without one.
+    for (const { index, covers } of bases) {
+      const from = covers ? covers(path) : -1; // "" covers nothing: such paths are tried below
+      if (from === -1 || from >= end) continue;
+      const located = matchIn(path, from, end, methodIndex, index);
       if (located !== undefined) return located;
     }
-    return matchIn(path, 0, end, methodIndex);
+    return matchIn(path, 0, end, methodIndex, -1);
   }
 
   return { locate };

@@ -123,7 +123,7 @@ const subjects: Subject[] = [
     name: "CloudStack",
     ApiError: CloudMcApiError,
     connect(options) {
-      const cs = createCloudStackClient({ baseUrl: `${origin}/v1`, apiKey: canary("apiKey"), serviceCode: "compute-qc", environmentName: "dev", ...options });
+      const cs = createCloudStackClient({ baseUrl: `${origin}/api/v2`, apiKey: canary("apiKey"), serviceCode: "compute-qc", environmentName: "dev", ...options });
       return {
         get: (signal) => cs.GET("/instances", { signal }),
         post: () => cs.operate("instances", "i-1", "stop", { forceStop: true }),

@@ -8,10 +8,9 @@ beforeAll(async () => {
 });
 
 const recordings = readRecordings("cloudstack");
-const SERVICE_PREFIX = "/services/{service_code}/{environment_name}/";
 
-/** The entity type a path template addresses: `instances` for `.../instances/{id}`. */
-const entityOf = (pathTemplate: string) => pathTemplate.slice(SERVICE_PREFIX.length).split("/")[0]!;
+/** The entity type a path template addresses: `instances` for `/instances/{id}`. */
+const entityOf = (pathTemplate: string) => pathTemplate.split("/")[1]!;
 
 describe("recorded CloudStack responses", () => {
   it.each(recordings)("$file conforms to the contract, with no undocumented property", ({ recording }) => {
@@ -21,7 +20,7 @@ describe("recorded CloudStack responses", () => {
   });
 
   it("include at least one recording for every entity type", () => {
-    const entities = new Set(contract.operations.filter((op) => op.pathTemplate.startsWith(SERVICE_PREFIX)).map((op) => entityOf(op.pathTemplate)));
+    const entities = new Set(contract.operations.filter((op) => op.pathTemplate !== "/tasks/{id}").map((op) => entityOf(op.pathTemplate)));
     const recorded = new Set(
       recordings.map(({ recording }) => contract.findOperation(recording.request.method, recording.request.path)?.pathTemplate ?? "").map(entityOf),
     );
@@ -75,11 +74,27 @@ describe("hand-broken copies fail where they are broken", () => {
 
 describe("operation modelling", () => {
   it("finds the operation of a ?operation= URL by its path, ignoring the query", () => {
-    expect(contract.findOperation("POST", "/v1/services/compute-qc/dev/instances/1?operation=stop")?.operation.value.operationId).toBe("operateInstance");
-    expect(contract.findOperation("POST", "/v1/services/compute-on/prod/instances")?.operation.value.operationId).toBe("createInstance");
+    expect(contract.findOperation("POST", "/api/v2/services/compute-qc/dev/instances/1?operation=stop")?.operation.value.operationId).toBe("operateInstance");
+    expect(contract.findOperation("POST", "/api/v2/services/compute-on/prod/instances")?.operation.value.operationId).toBe("createInstance");
   });
 
   it("accepts any service code, not only the documented ones", () => {
-    expect(contract.findOperation("GET", "/v1/services/my-own-cloud/dev/zones")?.operation.value.operationId).toBe("listZones");
+    expect(contract.findOperation("GET", "/api/v2/services/my-own-cloud/dev/zones")?.operation.value.operationId).toBe("listZones");
+  });
+
+  it("serves entities under /api/v2/services/{service_code}/{environment_name} first, the legacy bases after", () => {
+    expect(contract.document.servers?.map(({ url }) => url)).toEqual([
+      "https://{cloudmc_endpoint}/api/v2/services/{service_code}/{environment_name}",
+      "https://{cloudmc_endpoint}/api/v1/services/{service_code}/{environment_name}",
+      "https://{cloudmc_endpoint}/v1/services/{service_code}/{environment_name}",
+    ]);
+    expect(contract.findOperation("GET", "/v1/services/compute-qc/dev/zones")?.operation.value.operationId).toBe("listZones");
+    expect(contract.findOperation("GET", "/api/v1/services/compute-qc/dev/zones/1")?.operation.value.operationId).toBe("getZone");
+  });
+
+  it("finds tasks at the API root, not under the service", () => {
+    expect(contract.findOperation("GET", "/api/v2/tasks/abc")?.operation.value.operationId).toBe("getTask");
+    expect(contract.findOperation("GET", "/v1/tasks/abc")?.operation.value.operationId).toBe("getTask");
+    expect(contract.findOperation("GET", "/api/v2/services/compute-qc/dev/tasks/abc")).toBeUndefined();
   });
 });

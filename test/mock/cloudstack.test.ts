@@ -1,5 +1,5 @@
 /**
- * The CloudStack mock (real Prism on a free loopback port, serving under /v1) driven through
+ * The CloudStack mock (real Prism on a free loopback port, serving under /api/v2) driven through
  * createCloudStackClient: create instance → poll task, stop instance → poll task, and an error.
  */
 import { beforeAll, describe, expect, it } from "vitest";
@@ -31,11 +31,11 @@ const conforms = (exchanges: { method: string; path: string; status: number; bod
 };
 
 describe("the CloudStack mock", () => {
-  it("answers GET /v1/services/compute-qc/dev/instances with an API key: 200 and a data array", async () => {
+  it("answers GET /api/v2/services/compute-qc/dev/instances with an API key: 200 and a data array", async () => {
     const response = await fetch(`${mock.current.baseUrl}/services/compute-qc/dev/instances`, { headers: { "MC-Api-Key": "k" } });
     expect(response.status).toBe(200);
     expect(Array.isArray((await response.json()).data)).toBe(true);
-    expect(mock.current.baseUrl).toMatch(/\/v1$/);
+    expect(mock.current.baseUrl).toMatch(/:\d+\/api\/v2$/);
   });
 
   it("answers 401 without the API key", async () => {
@@ -55,9 +55,9 @@ describe("the CloudStack mock", () => {
     const result = await waitForTask(client, task!.taskId, { intervalMs: 10, timeoutMs: 10_000 });
     expect(result).toEqual({ id: "8f064230-82a6-4f93-a17d-9cf9623b0cb5", name: "morty" });
     expect(exchanges.map((e) => `${e.method} ${e.path.replace(/[0-9a-f-]{36}$/, "{id}")} ${e.status}`)).toEqual([
-      "POST /v1/services/compute-qc/dev/instances 200",
-      "GET /v1/tasks/{id} 200",
-      "GET /v1/tasks/{id} 200",
+      "POST /api/v2/services/compute-qc/dev/instances 200",
+      "GET /api/v2/tasks/{id} 200",
+      "GET /api/v2/tasks/{id} 200",
     ]);
     conforms(exchanges);
   });

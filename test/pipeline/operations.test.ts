@@ -10,7 +10,7 @@ function documentWith(post: object, extraSchemas: Record<string, object> = {}): 
   return {
     openapi: "3.1.0",
     info: { title: "t", version: "1" },
-    paths: { "/services/{service_code}/{environment_name}/instances/{id}": { post: { operationId: "operateInstance", ...post } } },
+    paths: { "/instances/{id}": { post: { operationId: "operateInstance", ...post } } },
     components: {
       schemas: {
         InstanceStopRequest: { type: "object", properties: { forceStop: { type: "boolean" } } },
@@ -34,7 +34,7 @@ describe("findDispatchedOperations", () => {
         ],
       }),
     });
-    const path = "/services/{service_code}/{environment_name}/instances/{id}";
+    const path = "/instances/{id}";
     expect(findDispatchedOperations(document)).toEqual([
       { entity: "instances", name: "start", method: "post", path, bodyRequired: false },
       { entity: "instances", name: "stop", method: "post", path, bodySchema: "InstanceStopRequest", bodyRequired: false },

@@ -105,8 +105,8 @@ describe("start", () => {
     expect((await fetch(url)).status).toBe(401);
   });
 
-  it("serves the CloudStack mock under /v1: instances in a data array with MC-Api-Key", async () => {
-    const url = `http://127.0.0.1:${mockPorts.get("cloudstack")}/v1/services/compute-qc/dev/instances`;
+  it("serves the CloudStack mock under /api/v2/services/{service_code}/{environment_name}: instances in a data array with MC-Api-Key", async () => {
+    const url = `http://127.0.0.1:${mockPorts.get("cloudstack")}/api/v2/services/compute-qc/dev/instances`;
     const ok = await fetch(url, { headers: { "MC-Api-Key": "key" } });
     expect(ok.status).toBe(200);
     expect(Array.isArray((await ok.json()).data)).toBe(true);

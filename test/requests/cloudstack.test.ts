@@ -5,19 +5,13 @@
 import { CloudMcApiError, createCloudStackClient } from "../../src/clients/cloudstack.ts";
 import { describeGeneratedRequests, untyped, type ApiDriver } from "../support/requests.ts";
 
-const SERVICE_PREFIX = "/services/{service_code}/{environment_name}";
-
 const cloudstack: ApiDriver = {
   id: "cloudstack",
   ApiError: CloudMcApiError,
   mediaTypes: ["application/json"],
-  // The client takes the service code and environment once and addresses entity paths below
-  // them, so each request gets a client for its generated pair and the path without the prefix.
-  connect: (baseUrl, fetch) => (method, pathTemplate, init) => {
-    const { service_code: serviceCode = "compute-qc", environment_name: environmentName = "dev", ...path } = init.params.path;
-    const client = createCloudStackClient({ baseUrl, apiKey: "mock-api-key", serviceCode: String(serviceCode), environmentName: String(environmentName), fetch });
-    return untyped(client)(method, pathTemplate.replace(SERVICE_PREFIX, ""), { ...init, params: { ...init.params, path } });
-  },
+  // The service code and environment are the server's variables: the client takes them once.
+  connect: (baseUrl, fetch) =>
+    untyped(createCloudStackClient({ baseUrl, apiKey: "mock-api-key", serviceCode: "compute-qc", environmentName: "dev", fetch })),
   withoutCredentials(request) {
     request.headers.delete("MC-Api-Key");
     return request;
