@@ -33,8 +33,12 @@ export interface ReferenceConfig {
   format: keyof typeof EXTRACTORS;
   /** A prefix every request line starts with that the contract's server carries instead. */
   stripPrefix?: string;
-  /** `to` is the contract's path, or its method and path (`PUT /vpcs/{id}`) where the verb differs too. */
-  rename?: { method: string; path: string; to: string; reason: string }[];
+  /**
+   * `to` is the contract's path, or its method and path (`PUT /vpcs/{id}`) where the verb differs
+   * too; `occurrence` picks the n-th request line of that form (a page that writes one line for two
+   * different calls), default 1.
+   */
+  rename?: { method: string; path: string; to: string; reason: string; occurrence?: number }[];
   leftOut?: { method: string; path: string; reason: string }[];
   deprecated?: { method: string; path: string; file: string; removedIn: string; replacement: string }[];
 }
@@ -58,14 +62,15 @@ const METHODS = "GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS";
 
 /**
  * Slate pages (CloudMC): a request line is a paragraph of its own, in backticks or <code>, e.g.
- * `GET /users/:id` or <code>GET /services/<a href="...">:service_code</a>/...</code>.
+ * `GET /users/:id` or <code>GET /services/<a href="...">:service_code</a>/...</code>. The verb's
+ * case varies (`Delete /identity_providers/:id`).
  */
 function slateRequestLines(text: string): RequestLine[] {
   const found: RequestLine[] = [];
-  const pattern = new RegExp(`^\\s*(?:\`|<code>)(${METHODS}) ([^\`<]*(?:<[^>]*>[^\`<]*)*?)(?:\`|</code>)`, "gm");
+  const pattern = new RegExp(`^\\s*(?:\`|<code>)(${METHODS}) ([^\`<]*(?:<[^>]*>[^\`<]*)*?)(?:\`|</code>)`, "gim");
   for (const match of text.matchAll(pattern)) {
     const target = match[2]!.replace(/<[^>]*>/g, "");
-    found.push({ method: match[1]!, path: normalizePath(target) });
+    found.push({ method: match[1]!.toUpperCase(), path: normalizePath(target) });
   }
   return found;
 }
@@ -82,7 +87,11 @@ export function normalizePath(target: string): string {
   if (!path.startsWith("/")) path = `/${path}`;
   const [pathname = "", query = ""] = path.split("?", 2);
   const operation = /(?:^|&)operation=([A-Za-z]+)/.exec(query)?.[1];
-  const clean = pathname.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, "{$1}").replace(/\/+$/, "") || "/";
+  const clean =
+    pathname
+      .replace(/#\{([^}]+)\}/g, "{$1}") // Ruby interpolation in a request line: `/servers/#{server_id}/reboot_server`
+      .replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, "{$1}")
+      .replace(/\/+$/, "") || "/";
   return operation ? `${clean}?operation=${operation}` : clean;
 }
 
@@ -132,24 +141,33 @@ export function buildInventory(config: ReferenceConfig, repo: string, where = "r
     return matching;
   });
 
-  const renames = new Map((config.rename ?? []).map((entry) => [endpointKey(entry.method, entry.path), entry]));
-  const leftOut = new Map((config.leftOut ?? []).map((entry) => [endpointKey(entry.method, entry.path), entry]));
+  const decisionKey = (entry: { method: string; path: string }) => endpointKey(entry.method, normalizePath(entry.path));
+  const renames = new Map((config.rename ?? []).map((entry) => [`${decisionKey(entry)} #${entry.occurrence ?? 1}`, entry]));
+  const leftOut = new Map((config.leftOut ?? []).map((entry) => [decisionKey(entry), entry]));
   const used = new Set<string>();
+  /** Request lines of the revision, as written; and endpoints listed, as the contract writes them. */
   const seen = new Set<string>();
+  const listed = new Set<string>();
   const inventory: InventoryLine[] = [];
+  const occurrences = new Map<string, number>();
   for (const file of [...new Set(files)]) {
     for (const line of linesOf(config, fileAt(repo, commit, file)!)) {
       const key = endpointKey(line.method, line.path);
-      if (seen.has(key)) continue; // the same request line written twice (two examples of one call)
-      seen.add(key);
-      const rename = renames.get(key);
+      const occurrence = (occurrences.get(key) ?? 0) + 1;
+      occurrences.set(key, occurrence);
+      const rename = renames.get(`${key} #${occurrence}`);
+      const [method, path] = rename ? splitTarget(rename.to, line.method) : [line.method, line.path];
       const omitted = leftOut.get(key);
-      if (rename) used.add(`rename ${key}`);
+      if (rename) used.add(`rename ${key} #${occurrence}`);
       if (omitted) used.add(`leftOut ${key}`);
-      const [renamedMethod, renamedPath] = rename ? splitTarget(rename.to, line.method) : [line.method, line.path];
+      seen.add(key);
+      // The same call written twice (two examples of one request) is listed once.
+      const target = endpointKey(method, path);
+      if (listed.has(target)) continue;
+      listed.add(target);
       inventory.push({
-        method: renamedMethod,
-        path: renamedPath,
+        method,
+        path,
         file,
         commit: short,
         status: omitted ? `left out: ${omitted.reason}` : "described",
@@ -159,14 +177,15 @@ export function buildInventory(config: ReferenceConfig, repo: string, where = "r
   }
   for (const [kind, entries] of [["rename", config.rename ?? []], ["leftOut", config.leftOut ?? []]] as const) {
     for (const entry of entries) {
-      if (!used.has(`${kind} ${endpointKey(entry.method, entry.path)}`)) {
+      const occurrence = kind === "rename" ? ` #${(entry as { occurrence?: number }).occurrence ?? 1}` : "";
+      if (!used.has(`${kind} ${decisionKey(entry)}${occurrence}`)) {
         throw new StepError(`${where}: ${kind}: ${entry.method} ${entry.path} is no request line of the reference at ${short}.`);
       }
     }
   }
 
   for (const entry of config.deprecated ?? []) {
-    const key = endpointKey(entry.method, entry.path);
+    const key = decisionKey(entry);
     const name = `${where}: deprecated: ${entry.method} ${entry.path}`;
     if (seen.has(key)) throw new StepError(`${name} is still a request line at ${short}: it is current, not deprecated.`);
     let removedIn: string;
@@ -184,7 +203,7 @@ export function buildInventory(config: ReferenceConfig, repo: string, where = "r
     if (has(removedIn)) throw new StepError(`${name}: ${entry.file} still has it at ${removedIn.slice(0, 8)}.`);
     inventory.push({
       method: entry.method,
-      path: entry.path,
+      path: normalizePath(entry.path),
       file: entry.file,
       commit: removedIn.slice(0, 8),
       status: "deprecated",

@@ -75,6 +75,8 @@ describe("normalizePath", () => {
     expect(normalizePath("/quotas/:id1?quota_id=:id2")).toBe("/quotas/{id1}");
     expect(normalizePath("/templates/:id?operation=update&org_id=:org")).toBe("/templates/{id}?operation=update");
     expect(normalizePath("/content/categories/")).toBe("/content/categories");
+    expect(normalizePath("/ failover_groups")).toBe("/failover_groups");
+    expect(normalizePath("/stacks/{stack_id}/servers/#{server_id}/reboot_server")).toBe("/stacks/{stack_id}/servers/{server_id}/reboot_server");
   });
 });
 
@@ -123,6 +125,12 @@ describe("buildInventory", () => {
     });
     expect(lines[1]).toMatchObject({ method: "POST", path: "/reseller/settings/workspace/{id}", note: "request line: PUT /reseller/settings/workspace/{id}; the curl example posts" });
     expect(lines.find(({ path }) => path === "/tasks/{id}")?.status).toBe("left out: described in the CloudStack contract");
+  });
+
+  it("renames the n-th of several identical request lines, when a page writes two calls alike", () => {
+    const rename = (occurrence: number) => buildInventory(config({ rename: [{ method: "GET", path: "/users", occurrence, to: "/users/search", reason: "r" }] }), repo, "ref.yaml");
+    expect(rename(2).map(({ path }) => path).filter((path) => path.startsWith("/users"))).toEqual(["/users", "/users/{id}", "/users/search"]);
+    expect(() => rename(3)).toThrow("ref.yaml: rename: GET /users is no request line of the reference");
   });
 
   it("refuses a decision about a request line the revision does not have", () => {
