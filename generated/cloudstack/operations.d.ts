@@ -34,7 +34,7 @@ export interface Operations {
         "create": { method: "post"; path: "/snapshots"; body: components["schemas"]["SnapshotCreateRequest"]; bodyRequired: true };
     };
     "templates": {
-        "update": { method: "post"; path: "/templates/{id}"; body: components["schemas"]["TemplateUpdateRequest"]; bodyRequired: false };
+        "update": { method: "post"; path: "/templates/{id}"; body: components["schemas"]["TemplateUpdateRequest"]; bodyRequired: true };
     };
     "isos": {
         "attach": { method: "post"; path: "/isos/{id}"; body: components["schemas"]["IsoAttachRequest"]; bodyRequired: true };

@@ -95,10 +95,11 @@ export interface paths {
          * @description Changes the display name and/or the host name of the instance. Changing the host name reboots
          *     the instance.
          *
-         *     Contradiction resolved: the signature line says `POST .../instances/:id` while the curl
-         *     example sends `PUT`; `PUT` is modelled, as the curl example and the API's verb table (PUT
-         *     updates) agree, and `POST` on this URL is the `?operation=` form. The reference documents no
-         *     answer body; the task answer of CloudStack writes is assumed.
+         *     Contradiction resolved: the request line says `POST .../instances/:id`; the curl example sends
+         *     `PUT` to the same URL. This contract follows the curl example (`PUT`), as the API's verb table
+         *     (PUT updates) agrees with it and `POST` on this URL is the `?operation=` form (see
+         *     `operateInstance`). The reference documents no answer body; the task answer of CloudStack
+         *     writes is assumed.
          */
         put: operations["updateInstance"];
         /**
@@ -136,9 +137,13 @@ export interface paths {
          *     (`operation=purge`). Bare metal instances are released with `operation=releaseBareMetal`
          *     instead.
          *
-         *     Contradiction resolved: an older revision labels the example as the command's answer; it is the
-         *     request body (as the newer revision says), sent with `DELETE`. The reference documents no
-         *     answer body; the task answer of CloudStack writes is assumed.
+         *     Contradiction resolved: the request line says
+         *     `DELETE /services/:service_code/:environment_name/instances/:id`, under the current `/api/v2`
+         *     base of every other section; the curl example calls the legacy base
+         *     `https://cloudmc_endpoint:443/v1/services/...` with the same path. This contract follows the
+         *     request line (the first server); the legacy base is listed among the servers. The example is
+         *     the request body, sent with `DELETE`. The reference documents no answer body; the task answer
+         *     of CloudStack writes is assumed.
          */
         delete: operations["deleteInstance"];
         options?: never;
@@ -245,11 +250,11 @@ export interface paths {
          * Update an affinity group
          * @description Replaces the list of instances of the affinity group.
          *
-         *     Contradiction resolved: the reference's parameter table marks `name`, `description`, `type`
-         *     and `instanceIds` as required, while its text says the update changes the instances and its
-         *     example sends only `instanceIds`. Only `instanceIds` is required here; the other fields are
-         *     accepted. The reference documents no answer body; the task answer of CloudStack writes is
-         *     assumed.
+         *     Contradiction resolved: the reference's Required table lists `name`, `description`, `type`
+         *     and `instanceIds` (a copy of the create table), while its text says the update changes the list
+         *     of instances and its example sends `instanceIds` alone. Only `instanceIds`, required by both, is
+         *     required here; the other fields are accepted. The reference documents no answer body; the task
+         *     answer of CloudStack writes is assumed.
          */
         put: operations["updateAffinityGroup"];
         post?: never;
@@ -276,11 +281,13 @@ export interface paths {
          * @description Lists the NICs of the environment's instances, optionally only those of one instance or of
          *     one network.
          *
-         *     Contradictions resolved: the signature line lacks the `/services/` prefix
-         *     (`GET :service_code/:environment_name/nics`); the path follows the curl example and every
-         *     other entity. `isDefault` is typed as a string in the attribute table but printed as a
-         *     boolean; both are accepted. The example's `instanceId` is not a valid UUID, so no UUID format
-         *     is enforced on it.
+         *     Contradictions resolved: the request line says `GET :service_code/:environment_name/nics`,
+         *     without the `/services/` segment; the curl example calls
+         *     `/api/v2/services/compute-on/test_area/nics`. This contract follows the curl example, which
+         *     every other entity's request line agrees with. `isDefault` is typed as a string in the
+         *     attribute table but printed as a boolean; both are accepted. `instanceId` and `vpcId` are typed
+         *     as strings (the example's `instanceId` is not a valid UUID), so no UUID format is enforced on
+         *     them.
          */
         get: operations["listNics"];
         put?: never;
@@ -396,9 +403,10 @@ export interface paths {
          *     | `createSnapshotFromVolume` | Takes a snapshot of the volume, which must be in the ready state. | `VolumeCreateSnapshotFromVolumeRequest` |
          *
          *     Contradiction resolved: for `createSnapshotFromVolume` the reference's example wraps `name` and
-         *     `rapid` in a `snapshot` object while its parameter table lists them at the top level; the
-         *     body schema follows the example. The same snapshot can also be taken with
-         *     `POST .../snapshots?operation=create` (tag Snapshots).
+         *     `rapid` in a `snapshot` object while its Optional table lists them at the top level; the body
+         *     schema describes both forms. The same snapshot can also be taken with
+         *     `POST .../snapshots?operation=create` (tag Snapshots). The reference documents no answer body
+         *     for these operations; the task answer of CloudStack operations is assumed.
          */
         post: operations["operateVolume"];
         /**
@@ -486,8 +494,10 @@ export interface paths {
         /**
          * Import a template
          * @description Imports a template into the environment from an `http` or `https` URL. The import runs in the
-         *     background: poll the returned task. The reference lists `zoneId` as required but says it may be
-         *     left out when there is a single zone, so the schema does not require it.
+         *     background: poll the returned task. Every field of the reference's Required table is required,
+         *     `zoneId` included, although that row adds that the field is optional when the environment has
+         *     only one zone. The reference documents no answer body; the task answer of CloudStack writes is
+         *     assumed.
          */
         post: operations["createTemplate"];
         delete?: never;
@@ -525,10 +535,13 @@ export interface paths {
          *     |---|---|---|
          *     | `update` | Changes the name, description and other settings of the template. | `TemplateUpdateRequest` |
          *
-         *     Contradictions resolved: the signature line reads `/templates/:id/operation=update` (a typo)
-         *     while the curl example uses `/templates/:id?operation=update`; the query form is modelled. The
-         *     parameter table marks `name` and `description` as required, but the example sends only
-         *     `description`, so the body requires neither.
+         *     Contradictions resolved: the request line says `POST .../templates/:id/operation=update`; the
+         *     curl example calls `POST .../templates/:id?operation=update`. This contract follows the curl
+         *     example: the request line's `/` for `?` is a typo (it would name a sub-resource `operation=update`
+         *     that no other section knows), and every other operation of the reference is selected with the
+         *     `operation` query parameter. The Required table lists `name` and `description`, but the example
+         *     sends `description` alone, so only `description` is required. The reference documents no answer
+         *     body; the task answer of CloudStack operations is assumed.
          */
         post: operations["updateTemplate"];
         /**
@@ -557,9 +570,10 @@ export interface paths {
         /**
          * Import an ISO
          * @description Imports an ISO into the environment from an `http` URL (the only protocol supported). The import
-         *     runs in the background: poll the returned task. `zoneId` is listed as required but may be left
-         *     out when there is a single zone, so the schema does not require it. A bootable ISO needs an
-         *     `osTypeId`.
+         *     runs in the background: poll the returned task. Every field of the reference's Required table
+         *     is required, `zoneId` included, although that row adds that the field is optional when the
+         *     environment has only one zone. A bootable ISO needs an `osTypeId`. The reference documents no
+         *     answer body; the task answer of CloudStack writes is assumed.
          */
         post: operations["createIso"];
         delete?: never;
@@ -656,7 +670,7 @@ export interface paths {
          * Update a network
          * @description Renames a network and changes its description.
          *
-         *     Contradiction resolved: the reference's signature line says `POST .../networks/:id` while its curl example sends `PUT`. The contract uses `PUT`, like the curl example, the other CloudStack updates (VPCs, load balancer rules) and the verb table of the getting-started section; `POST` on this URL is the `?operation=` form (`operateNetwork`).
+         *     The request line says `POST .../networks/:id`; the curl example sends `PUT` to the same URL. This contract follows the curl example: `PUT` is the update verb of the reference's verb table and of the other CloudStack updates (VPCs, load balancer rules, network ACL rules), cloud.ca's own Go client (cloud-ca/go-cloudca, `EntityApi.Update`) sends entity updates with `PUT`, and `POST` on this URL is the `?operation=` form (`operateNetwork`).
          */
         put: operations["updateNetwork"];
         /**
@@ -667,7 +681,7 @@ export interface paths {
          *     |---|---|---|
          *     | `replace` | Replaces the network ACL of a VPC subnet (refused on isolated networks). | `NetworkReplaceRequest` |
          *
-         *     Contradiction resolved: the reference's request example for `replace` repeats the update body (`name`, `description`) while its parameter table asks for `networkAclId`; the body schema follows the table.
+         *     Contradiction resolved: the reference's request example for `replace` repeats the update body (`name`, `description`) while its parameter table asks for `networkAclId`; the body schema follows the table (as does cloud.ca's Go client, whose `ChangeAcl` sends `{"networkAclId": ...}` with `operation=replace`).
          */
         post: operations["operateNetwork"];
         /**
@@ -726,7 +740,7 @@ export interface paths {
          * Update a VPC
          * @description Changes the name or description of a VPC.
          *
-         *     Contradiction resolved: the reference's signature line is `PUT .../vpcs` (no ID) while its curl example targets `.../vpcs/:id`; an update needs the VPC's ID, so the contract follows the curl example.
+         *     The request line says `PUT .../vpcs` (no ID); the curl example calls `PUT .../vpcs/:id`. This contract follows the curl example: an update needs the VPC's ID, and every other update of the reference addresses the entity by ID.
          */
         put: operations["updateVpc"];
         /**
@@ -874,9 +888,9 @@ export interface paths {
         };
         /**
          * List load balancer rules
-         * @description Lists the load balancer rules of the environment, or those of one public IP with `public_ip_id`.
+         * @description Lists the load balancer rules of one public IP.
          *
-         *     Contradiction resolved: the signature line writes `?public_ip_id=:public_ip_id` into the URL, but the parameter table describes it as a filter; it is optional here.
+         *     The request line writes the query into the call (`GET .../loadbalancerrules?public_ip_id=:public_ip_id`) and the curl example sends it, while the parameter table calls `public_ip_id` a filter. This contract follows the request line: `public_ip_id` is required.
          */
         get: operations["listLoadBalancerRules"];
         put?: never;
@@ -884,7 +898,7 @@ export interface paths {
          * Create a load balancer rule
          * @description Creates a load balancer rule on a public IP, optionally with a stickiness policy and an SSL certificate (SSL protocol only). `networkId` is required when the public IP is already associated with a network.
          *
-         *     Contradictions resolved: ports are documented as integers but sent as strings in the example, and the text names protocols `TCP`, `UDP`, `TCP-PROXY` while the examples use `ssl` and `tcp`; both forms are accepted.
+         *     Contradictions resolved: ports are documented as integers but sent as strings in the example, and the parameter table names the protocols `TCP`, `UDP` and `TCP-PROXY` in upper case while the examples send lower case (`tcp`) and also `ssl` (the SSL protocol that `sslCertificateId` requires); the `protocol` enum accepts both cases.
          */
         post: operations["createLoadBalancerRule"];
         delete?: never;
@@ -943,11 +957,12 @@ export interface paths {
         };
         /**
          * List network ACLs
-         * @description Lists the network ACLs available to the VPCs of the environment: the ACLs created in a VPC
-         *     and the two built-in ACLs `default_allow` and `default_deny` (which carry no `vpcId`).
+         * @description Lists the network ACLs available to a VPC: the ACLs created in it and the two built-in ACLs
+         *     `default_allow` and `default_deny` (which carry no `vpcId`).
          *
-         *     The reference's signature line writes the URL with `?vpc_id=:vpc_id`, while its parameter
-         *     table presents `vpc_id` as a filter; it is modelled as an optional filter.
+         *     The request line writes the query into the call (`GET .../networkacls?vpc_id=:vpc_id`) and
+         *     the curl example sends it, while the parameter table calls `vpc_id` a filter. This contract
+         *     follows the request line: `vpc_id` is required.
          */
         get: operations["listNetworkAcls"];
         put?: never;
@@ -1004,11 +1019,13 @@ export interface paths {
         };
         /**
          * List network ACL rules
-         * @description Lists the rules of network ACLs, normally those of one ACL selected with `network_acl_id`.
+         * @description Lists the rules of one network ACL.
          *
-         *     The reference's signature line writes the URL with `?network_acl_id=:network_acl_id`, while its
-         *     parameter table presents it as a filter; it is modelled as an optional filter. `ruleNumber` is
-         *     documented as an integer but printed as a string in the examples: both are accepted.
+         *     The request line writes the query into the call
+         *     (`GET .../networkaclrules?network_acl_id=:network_acl_id`) and the curl example sends it, while
+         *     the parameter table calls `network_acl_id` a filter. This contract follows the request line:
+         *     `network_acl_id` is required. `ruleNumber` is documented as an integer but printed as a string
+         *     in the examples: both are accepted.
          */
         get: operations["listNetworkAclRules"];
         put?: never;
@@ -1180,77 +1197,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/firewallrules": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List firewall rules
-         * @description Lists the firewall (inbound) rules of the environment's isolated networks. Ports and ICMP
-         *     type/code are printed as strings; an empty port means all ports (start) or the start port (end).
-         *
-         *     This entity type is documented only in one older revision of the reference (whose curl
-         *     examples use `https://cloudmc_endpoint/v1/services`), with the same fields as ingress rules.
-         */
-        get: operations["listFirewallRules"];
-        put?: never;
-        /**
-         * Create a firewall rule
-         * @description Opens inbound traffic to a public IP of an isolated network. Without `publicIpId` a new public
-         *     IP is acquired for the rule. TCP and UDP rules take a port range (empty: all ports); ICMP rules
-         *     need `icmpType` and `icmpCode`. The reference shows no response body; like every CloudStack
-         *     create, it answers a task.
-         *
-         *     This entity type is documented only in one older revision of the reference (whose curl
-         *     examples use `https://cloudmc_endpoint/v1/services`), with the same fields as ingress rules.
-         */
-        post: operations["createFirewallRule"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/firewallrules/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /**
-                 * @description ID of the firewall rule.
-                 * @example f1863d10-e7ec-4f17-8cdd-0e4046643b0b
-                 */
-                id: string;
-            };
-            cookie?: never;
-        };
-        /**
-         * Get a firewall rule
-         * @description Returns one firewall rule by its ID.
-         *
-         *     This entity type is documented only in one older revision of the reference (whose curl
-         *     examples use `https://cloudmc_endpoint/v1/services`), with the same fields as ingress rules.
-         */
-        get: operations["getFirewallRule"];
-        put?: never;
-        post?: never;
-        /**
-         * Delete a firewall rule
-         * @description Deletes a firewall rule. The reference shows no response body; like every CloudStack
-         *     delete, it answers a task.
-         *
-         *     This entity type is documented only in one older revision of the reference (whose curl
-         *     examples use `https://cloudmc_endpoint/v1/services`), with the same fields as ingress rules.
-         */
-        delete: operations["deleteFirewallRule"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/remoteaccessvpns": {
         parameters: {
             query?: never;
@@ -1308,9 +1254,8 @@ export interface paths {
         };
         /**
          * List site-to-site VPNs
-         * @description Lists the site-to-site VPNs of the environment. Older revisions of the reference print a
-         *     single `cidr` where the current one prints the comma-separated `cidrList`; both fields are
-         *     described.
+         * @description Lists the site-to-site VPNs of the environment. The remote networks are the comma-separated
+         *     `cidrList`; the single `cidr` of revisions before 2020-04-28 is described only as deprecated.
          */
         get: operations["listSiteToSiteVpns"];
         put?: never;
@@ -1319,9 +1264,8 @@ export interface paths {
          * @description Creates an IPsec site-to-site VPN between a VPC and a remote network. The reference shows no
          *     response body; like every CloudStack create, it answers a task.
          *
-         *     Contradiction resolved: the current reference requires `cidrList`, `ikeDhGroup` and
-         *     `espPerfectForwardSecrecy`, while an older revision requires `cidr` and makes the two groups
-         *     optional; the body follows the current reference.
+         *     Revisions of the reference before 2020-04-28 (commit c1c048f4) required a single `cidr`
+         *     instead of the comma-separated `cidrList`; the body follows the newest revision.
          */
         post: operations["createSiteToSiteVpn"];
         delete?: never;
@@ -1353,10 +1297,11 @@ export interface paths {
          * @description Changes a site-to-site VPN; only the fields sent are changed (its VPC cannot be changed). The
          *     reference shows no response body; like every CloudStack update, it answers a task.
          *
-         *     Contradiction resolved: the reference's signature line says `POST .../sitetositevpns/:id`
-         *     while its curl example sends `PUT`. The update is modelled as `PUT`, the verb of the curl
-         *     example and of updates in general; `POST` on this URL is the `?operation=` form
-         *     (`operateSiteToSiteVpn`).
+         *     The request line says `POST .../sitetositevpns/:id`; the curl example sends `PUT` to the same
+         *     URL. This contract follows the curl example: `PUT` is the update verb of the reference's verb
+         *     table and of the other CloudStack updates, cloud.ca's own Go client (cloud-ca/go-cloudca,
+         *     `EntityApi.Update`) sends entity updates with `PUT`, and `POST` on this URL is the
+         *     `?operation=` form (`operateSiteToSiteVpn`).
          */
         put: operations["updateSiteToSiteVpn"];
         /**
@@ -1823,12 +1768,13 @@ export interface components {
             /** @description Name of the network the instance is deployed in. */
             networkName?: string;
             /**
-             * @description Current state of the instance, as CloudStack names it. The reference mentions `Running`,
-             *     `Stopped`, `Stopping`, `Destroyed` and `Error`; CloudStack may report others (such as
-             *     `Starting`), so the value is not restricted.
-             * @example Running
+             * @description Current state of the instance. The attribute table lists no values; the enum holds the
+             *     states the reference's operation sections name (`start` needs `Stopped`, `stop` `Running`
+             *     or `Stopping`, `reboot` `Running` or `Stopped`, `purge` and `recover` `Destroyed`, destroy
+             *     `Running`, `Stopped` or `Error`). The examples show `Running`.
+             * @enum {string}
              */
-            state?: string;
+            state?: "Running" | "Stopped" | "Stopping" | "Destroyed" | "Error";
             /** @description User data of the instance (only when one instance is retrieved; may be empty). */
             userData?: string;
             /** @description User name of the default user, for connecting to the instance. */
@@ -1857,10 +1803,11 @@ export interface components {
                 /** @description The public IPv4 address. */
                 ipAddress?: string;
                 /**
-                 * @description What the address is used for. Values documented for public IPs: `STATIC_NAT`,
-                 *     `PORT_FORWARDING`, `LOAD_BALANCING`, `SOURCE_NAT`, `VPN`.
+                 * @description What the address is used for, with the values the public IPs section documents:
+                 *     `STATIC_NAT`, `PORT_FORWARDING`, `LOAD_BALANCING`, `SOURCE_NAT` (the VPC's source NAT
+                 *     address can also carry `VPN`).
                  */
-                purposes?: string[];
+                purposes?: ("STATIC_NAT" | "PORT_FORWARDING" | "LOAD_BALANCING" | "SOURCE_NAT" | "VPN")[];
                 /** @description Public ports forwarded to the instance on this address, as strings (for example `"22"`). */
                 ports?: string[];
             }[];
@@ -2072,11 +2019,11 @@ export interface components {
             /** @description Name of the affinity group. */
             name: string;
             /**
-             * @description Type of the affinity group. Only anti-affinity is supported; the examples print it as
-             *     `host anti-affinity`.
-             * @example host anti-affinity
+             * @description Type of the affinity group. The reference supports anti-affinity only, which its examples
+             *     print as `host anti-affinity`.
+             * @enum {string}
              */
-            type?: string;
+            type?: "host anti-affinity";
             /** @description IDs of the instances in the group. */
             instanceIds?: string[];
         };
@@ -2087,17 +2034,18 @@ export interface components {
             /** @description Description of the affinity group. */
             description: string;
             /**
-             * @description Type of the affinity group; only anti-affinity (`host anti-affinity`) is supported.
-             * @example host anti-affinity
+             * @description Type of the affinity group; only anti-affinity is supported, written `host anti-affinity` as in the reference's example.
+             * @enum {string}
              */
-            type: string;
+            type: "host anti-affinity";
             /** @description IDs of the instances to put in the group. */
             instanceIds: string[];
         };
         /**
-         * @description Body that replaces the instances of an affinity group. The reference's table lists `name`,
-         *     `description`, `type` and `instanceIds` as required, but its example and its text only change
-         *     `instanceIds`; only `instanceIds` is required here.
+         * @description Body that replaces the instances of an affinity group. The reference's Required table lists
+         *     `name`, `description`, `type` and `instanceIds` (a copy of the create table: "The name of the new
+         *     affinity group"), but its text says the update changes the list of instances and its example
+         *     sends `instanceIds` alone; only `instanceIds`, required by both, is required here.
          */
         AffinityGroupUpdateRequest: {
             /** @description IDs of the instances the group must contain (the full list, not additions). */
@@ -2106,8 +2054,11 @@ export interface components {
             name?: string;
             /** @description Description of the affinity group. */
             description?: string;
-            /** @description Type of the affinity group; only anti-affinity (`host anti-affinity`) is supported. */
-            type?: string;
+            /**
+             * @description Type of the affinity group; only anti-affinity is supported, written `host anti-affinity` as in the reference's examples.
+             * @enum {string}
+             */
+            type?: "host anti-affinity";
         };
         /** @description Body that adds a NIC to an instance in a network. An instance can have only one NIC per network. */
         NicCreateRequest: {
@@ -2193,12 +2144,13 @@ export interface components {
             instanceId: string;
         };
         /**
-         * @description Body of the volume operation `createSnapshotFromVolume`. The reference's example nests the
-         *     snapshot settings in a `snapshot` object while its parameter table lists `name` and `rapid`
-         *     without the wrapper; the schema follows the example. The whole body is optional.
+         * @description Body of the volume operation `createSnapshotFromVolume`; the whole body is optional. The
+         *     reference's example nests the snapshot settings in a `snapshot` object while its Optional table
+         *     lists `name` and `rapid` without the wrapper; both forms are described (the wrapped one as in the
+         *     example, the flat one as in the table).
          */
         VolumeCreateSnapshotFromVolumeRequest: {
-            /** @description Settings of the snapshot to take. */
+            /** @description Settings of the snapshot to take, as the reference's example sends them. */
             snapshot?: {
                 /**
                  * @description Unique name of the new snapshot. When absent, CloudMC names it
@@ -2212,6 +2164,18 @@ export interface components {
                  */
                 rapid?: boolean;
             };
+            /**
+             * @description Unique name of the new snapshot, as the reference's Optional table lists it (without the
+             *     `snapshot` wrapper of the example). When absent, CloudMC names it
+             *     `<instance name>_<volume name>_<timestamp>`.
+             */
+            name?: string;
+            /**
+             * @description Where to store the snapshot, as the reference's Optional table lists it (without the
+             *     `snapshot` wrapper of the example): `true` on the primary storage of the volume, `false` on
+             *     secondary storage.
+             */
+            rapid?: boolean;
         };
         /** @description A snapshot of a CloudStack volume: a full image of the data written on the volume at one moment. */
         Snapshot: {
@@ -2302,8 +2266,11 @@ export interface components {
              *     `2016-10-24 2:40:29 PM EDT`); not RFC 3339.
              */
             created?: string;
-            /** @description ID of the zone the template is available in; empty when it is available in several zones. */
-            zoneId?: string;
+            /**
+             * @description ID of the zone the template is available in; empty when it is available in several zones (the
+             *     reference types it as a UUID and says it is then empty, so a UUID or `""`).
+             */
+            zoneId?: string | unknown | "";
             /** @description Name of the zone the template is available in; empty when it is available in several zones. */
             zoneName?: string;
             /**
@@ -2320,22 +2287,28 @@ export interface components {
             /** @description Disk image format of the template for its hypervisor (for example `OVA`). */
             format?: string;
             /**
-             * @description VMware only: network interface controller of the template, one of `e1000`, `pcnet32`,
-             *     `vmxnet2`, `vmxnet3`; empty when none was chosen.
+             * @description VMware only: network interface controller of the template, one of the values the reference
+             *     lists (`e1000`, `pcnet32`, `vmxnet2`, `vmxnet3`); empty when none is selected.
+             * @enum {string}
              */
-            nicAdapter?: string;
+            nicAdapter?: "e1000" | "pcnet32" | "vmxnet2" | "vmxnet3" | "";
             /**
              * @description VMware only: root disk controller of the template: `ide` or `scsi` up to CloudStack 4.4;
              *     `ide`, `scsi`, `osdefault`, `pvscsi`, `lsilogic`, `lsisas1068` or `buslogic` from 4.5 on;
-             *     empty when none was chosen.
+             *     empty when none is selected.
+             * @enum {string}
              */
-            rootDiskController?: string;
-            /** @description VMware only: keyboard type of the template, one of `us`, `uk`, `jp`, `sc`; empty when none was chosen. */
-            keyboard?: string;
+            rootDiskController?: "ide" | "scsi" | "osdefault" | "pvscsi" | "lsilogic" | "lsisas1068" | "buslogic" | "";
+            /**
+             * @description VMware only: keyboard type of the template, one of `us`, `uk`, `jp`, `sc`; empty when none is selected.
+             * @enum {string}
+             */
+            keyboard?: "us" | "uk" | "jp" | "sc" | "";
         };
         /**
-         * @description Body of `POST .../templates`, which imports a template from a URL. `zoneId` is listed as required
-         *     but may be left out when the environment has a single zone, so it is not required here.
+         * @description Body of `POST .../templates`, which imports a template from a URL. Every field of the
+         *     reference's Required table is required except `zoneId`, whose row says it may be left out when
+         *     the environment has only one zone: a schema cannot see the environment, so it stays optional.
          */
         TemplateCreateRequest: {
             /** @description Name of the template. */
@@ -2346,7 +2319,8 @@ export interface components {
             url: string;
             /**
              * Format: uuid
-             * @description ID of the zone the template will be available in; optional when there is only one zone.
+             * @description ID of the zone the template will be available in. Required when the environment has
+             *     more than one zone (the reference lists it as required, optional with a single zone).
              */
             zoneId?: string;
             /** @description Name of the hypervisor the template is for (the example sends `VMWare`). */
@@ -2373,30 +2347,39 @@ export interface components {
             dynamicallyScalable?: boolean;
             /** @description `true` to allow downloading the template from a generated URL. */
             extractable?: boolean;
-            /** @description VMware only: network interface controller, one of `e1000`, `pcnet32`, `vmxnet2`, `vmxnet3`. */
-            nicAdapter?: string;
             /**
-             * @description VMware only: root disk controller: `ide` or `scsi` up to CloudStack 4.4; `ide`, `scsi`,
-             *     `osdefault`, `pvscsi`, `lsilogic`, `lsisas1068` or `buslogic` from 4.5 on.
+             * @description VMware only: network interface controller of the template, one of the values the reference
+             *     lists (`e1000`, `pcnet32`, `vmxnet2`, `vmxnet3`); empty when none is selected.
+             * @enum {string}
              */
-            rootDiskController?: string;
-            /** @description VMware only: keyboard type, one of `us`, `uk`, `jp`, `sc`. */
-            keyboard?: string;
+            nicAdapter?: "e1000" | "pcnet32" | "vmxnet2" | "vmxnet3" | "";
+            /**
+             * @description VMware only: root disk controller of the template: `ide` or `scsi` up to CloudStack 4.4;
+             *     `ide`, `scsi`, `osdefault`, `pvscsi`, `lsilogic`, `lsisas1068` or `buslogic` from 4.5 on;
+             *     empty when none is selected.
+             * @enum {string}
+             */
+            rootDiskController?: "ide" | "scsi" | "osdefault" | "pvscsi" | "lsilogic" | "lsisas1068" | "buslogic" | "";
+            /**
+             * @description VMware only: keyboard type of the template, one of `us`, `uk`, `jp`, `sc`; empty when none is selected.
+             * @enum {string}
+             */
+            keyboard?: "us" | "uk" | "jp" | "sc" | "";
             /** @description Whether instances created from the template support the reset-password feature. */
             passwordEnabled?: boolean;
             /** @description Whether SSH keys can be used with the template. */
             sshEnabled?: boolean;
         };
         /**
-         * @description Body of the template operation `update`. The parameter table marks `name` and `description` as
-         *     required, but the reference's example sends `description` alone, so no field is required here;
-         *     fields left out keep their value.
+         * @description Body of the template operation `update`. The reference's Required table lists `name` and
+         *     `description`, but its example sends `description` alone; `description`, required by both, is
+         *     required here and `name` is not. Fields left out keep their value.
          */
         TemplateUpdateRequest: {
             /** @description New name of the template. */
             name?: string;
             /** @description New description of the template. */
-            description?: string;
+            description: string;
             /** @description Disk image format of the template for its hypervisor. */
             format?: string;
             /**
@@ -2412,15 +2395,24 @@ export interface components {
             defaultUsername?: string;
             /** @description `true` if instances created from the template can be scaled dynamically. */
             dynamicallyScalable?: boolean;
-            /** @description VMware only: network interface controller, one of `e1000`, `pcnet32`, `vmxnet2`, `vmxnet3`. */
-            nicAdapter?: string;
             /**
-             * @description VMware only: root disk controller: `ide` or `scsi` up to CloudStack 4.4; `ide`, `scsi`,
-             *     `osdefault`, `pvscsi`, `lsilogic`, `lsisas1068` or `buslogic` from 4.5 on.
+             * @description VMware only: network interface controller of the template, one of the values the reference
+             *     lists (`e1000`, `pcnet32`, `vmxnet2`, `vmxnet3`); empty when none is selected.
+             * @enum {string}
              */
-            rootDiskController?: string;
-            /** @description VMware only: keyboard type, one of `us`, `uk`, `jp`, `sc`. */
-            keyboard?: string;
+            nicAdapter?: "e1000" | "pcnet32" | "vmxnet2" | "vmxnet3" | "";
+            /**
+             * @description VMware only: root disk controller of the template: `ide` or `scsi` up to CloudStack 4.4;
+             *     `ide`, `scsi`, `osdefault`, `pvscsi`, `lsilogic`, `lsisas1068` or `buslogic` from 4.5 on;
+             *     empty when none is selected.
+             * @enum {string}
+             */
+            rootDiskController?: "ide" | "scsi" | "osdefault" | "pvscsi" | "lsilogic" | "lsisas1068" | "buslogic" | "";
+            /**
+             * @description VMware only: keyboard type of the template, one of `us`, `uk`, `jp`, `sc`; empty when none is selected.
+             * @enum {string}
+             */
+            keyboard?: "us" | "uk" | "jp" | "sc" | "";
         };
         /**
          * @description A CloudStack ISO: a disk image holding a copy of a file system. A bootable ISO can be used to
@@ -2458,8 +2450,11 @@ export interface components {
             osTypeId?: string;
             /** @description Name of the OS type of the ISO (for example `Other (64-bit)`). */
             osTypeName?: string;
-            /** @description ID of the zone the ISO is available in; empty when it is available in several zones. */
-            zoneId?: string;
+            /**
+             * @description ID of the zone the ISO is available in; empty when it is available in several zones (the
+             *     reference types it as a UUID and says it is then empty, so a UUID or `""`).
+             */
+            zoneId?: string | unknown | "";
             /** @description Name of the zone the ISO is available in; empty when it is available in several zones. */
             zoneName?: string;
             /**
@@ -2467,12 +2462,13 @@ export interface components {
              *     not RFC 3339.
              */
             created?: string;
-            /** @description IDs of every zone the ISO is available in. */
+            /** @description IDs of every zone the ISO is available in (the reference types the list as `List[String]`). */
             availableInZones?: string[];
         };
         /**
-         * @description Body of `POST .../isos`, which imports an ISO from a URL. `zoneId` is listed as required but may
-         *     be left out when the environment has a single zone, so it is not required here.
+         * @description Body of `POST .../isos`, which imports an ISO from a URL. Every field of the
+         *     reference's Required table is required except `zoneId`, whose row says it may be left out when
+         *     the environment has only one zone: a schema cannot see the environment, so it stays optional.
          */
         IsoCreateRequest: {
             /** @description Name of the ISO. */
@@ -2483,7 +2479,8 @@ export interface components {
             url: string;
             /**
              * Format: uuid
-             * @description ID of the zone the ISO will be available in; optional when there is only one zone.
+             * @description ID of the zone the ISO will be available in. Required when the environment has
+             *     more than one zone (the reference lists it as required, optional with a single zone).
              */
             zoneId?: string;
             /** @description Whether the ISO is bootable. When it is given, `osTypeId` must be given too. */
@@ -2530,10 +2527,7 @@ export interface components {
             vpcId?: string;
             /** @description Name of the VPC the network is a subnet of. */
             vpcName?: string;
-            /**
-             * Format: uuid
-             * @description ID of the zone the network was created in.
-             */
+            /** @description ID of the zone the network was created in (typed *string* in the attribute table; a UUID in the examples). */
             zoneId?: string;
             /** @description Name of the zone the network was created in (for example `QC-1`). */
             zoneName?: string;
@@ -2624,34 +2618,32 @@ export interface components {
             description?: string;
             /** @description Address range of the VPC in CIDR notation (for example `10.155.24.0/22`). */
             cidr?: string;
-            /**
-             * Format: uuid
-             * @description ID of the zone the VPC was created in.
-             */
+            /** @description ID of the zone the VPC was created in (typed *string* in the attribute table; a UUID in the examples). */
             zoneId?: string;
             /** @description Name of the zone the VPC was created in (for example `QC-1`). */
             zoneName?: string;
-            /** @description State of the VPC as CloudStack reports it (the examples show `Enabled`). */
+            /** @description State of the VPC as CloudStack reports it; the reference lists no values (the examples show `Enabled`). */
             state?: string;
             /** @description Custom DNS suffix of the VPC's networks. */
             networkDomain?: string;
             /**
              * Format: uuid
-             * @description ID of the VPC offering the VPC was created from.
+             * @description ID of the VPC offering the VPC was created from (in the examples, not in the attribute table; a UUID as in the create body).
              */
             vpcOfferingId?: string;
             /**
-             * @description Whether the VPC needs to be upgraded. The attribute table calls it a string; the examples
-             *     print a JSON boolean, which the schema follows.
+             * @description Whether the VPC needs to be upgraded (`true` if it does). The attribute table types it as a
+             *     string while the examples print a JSON boolean (`false`); both forms are accepted.
              */
-            requiresUpgrade?: boolean;
+            requiresUpgrade?: boolean | string;
             /** @description The VPC's source NAT public IP address. */
             sourceNatIp?: string;
             /**
-             * @description Status of the VPC's remote-access VPN. The text names `ENABLED` and `DISABLED`, the examples
-             *     print `Disabled`, so the value is not constrained to either spelling.
+             * @description Status of the VPC's remote access VPN. The attribute table names `ENABLED` and `DISABLED`
+             *     while the examples print `Disabled`, so both spellings are accepted.
+             * @enum {string}
              */
-            vpnStatus?: string;
+            vpnStatus?: "ENABLED" | "DISABLED" | "Enabled" | "Disabled";
         };
         /** @description Body of `POST .../vpcs`. */
         VpcCreateRequest: {
@@ -2765,8 +2757,11 @@ export interface components {
             publicPortStart?: string;
             /** @description Last port of the public port range (a port number as a string). */
             publicPortEnd?: string;
-            /** @description Protocol forwarded, for example `TCP` or `UDP`. */
-            protocol?: string;
+            /**
+             * @description Protocol forwarded. The attribute table writes "e.g. TCP, UDP"; these are the two values the reference names.
+             * @enum {string}
+             */
+            protocol?: "TCP" | "UDP";
             /**
              * Format: uuid
              * @description ID of the instance traffic is forwarded to.
@@ -2787,8 +2782,10 @@ export interface components {
             /** @description Private IP address of the instance traffic is forwarded to. */
             privateIp?: string;
             /**
-             * @description ID of the private IP address traffic is forwarded to. Not a UUID in every example: the list
-             *     example prints the IP address itself followed by a tab character.
+             * Format: uuid
+             * @description ID of the private IP address of the instance traffic is forwarded to. (The list example of the
+             *     reference prints the IP address followed by a tab character here, which the example of this
+             *     contract repairs.)
              */
             privateIpId?: string;
         };
@@ -2802,8 +2799,11 @@ export interface components {
              * @description ID of the public IP to create the rule on.
              */
             ipAddressId: string;
-            /** @description Protocol to forward, for example `TCP` or `UDP`. */
-            protocol: string;
+            /**
+             * @description Protocol to forward. The parameter table writes "e.g. TCP, UDP"; these are the two values the reference names.
+             * @enum {string}
+             */
+            protocol: "TCP" | "UDP";
             /** @description First port of the private port range (a port number as a string). */
             privatePortStart: string;
             /** @description Last port of the private port range (a port number as a string). */
@@ -2817,7 +2817,10 @@ export interface components {
              * @description ID of the instance to forward to, through its default private IP.
              */
             instanceId?: string;
-            /** @description ID of the private IP to forward to. */
+            /**
+             * Format: uuid
+             * @description ID of the private IP to forward to (a primary or secondary IP of an instance).
+             */
             privateIpId?: string;
         };
         /**
@@ -2840,9 +2843,12 @@ export interface components {
              * @description `LbCookie`: `rewrite` (the server sets the cookie and the load balancer rewrites it),
              *     `insert` (the load balancer inserts the cookie) or `prefix` (the load balancer prefixes an
              *     existing cookie). `AppCookie`: URL parser mode, `path-parameters` (default) or
-             *     `query-parameters`. The examples print other values (`test`).
+             *     `query-parameters`. Every example of the reference (answers and the `updateStickiness` body)
+             *     prints `test`, which the tables do not list; it is accepted so that the documented examples
+             *     hold.
+             * @enum {string}
              */
-            mode?: string;
+            mode?: "rewrite" | "insert" | "prefix" | "path-parameters" | "query-parameters" | "test";
             /** @description `LbCookie`: mark responses that get a cookie inserted as non-cacheable (useful with `insert` behind a cache); `true` or `false`, possibly as a string. */
             nocache?: boolean | string;
             /** @description `LbCookie`: emit no cookie to a client that already has a valid one; `true` or `false`, possibly as a string. */
@@ -2879,17 +2885,11 @@ export interface components {
             id: string;
             /** @description Name of the load balancer rule. */
             name: string;
-            /**
-             * Format: uuid
-             * @description ID of the network whose instances are load balanced.
-             */
+            /** @description ID of the network whose instances are load balanced (typed *string* in the attribute table; a UUID in the examples). */
             networkId?: string;
             /** @description Address of the public IP of the rule (the attribute table calls it a UUID; the examples print an IP address). */
             publicIp?: string;
-            /**
-             * Format: uuid
-             * @description ID of the public IP of the rule.
-             */
+            /** @description ID of the public IP of the rule (typed *string* in the attribute table; a UUID in the examples). */
             publicIpId?: string;
             /** @description Public port of the rule. Documented as an integer; the examples print a string. */
             publicPort?: string | number;
@@ -2901,24 +2901,26 @@ export interface components {
              */
             algorithm?: "roundrobin" | "leastconn" | "source";
             /**
-             * @description Protocol balanced. The text names `TCP`, `UDP` and `TCP-PROXY`; the examples print `tcp` and
-             *     `ssl`, so the value is not constrained.
+             * @description Protocol balanced. The create section names `TCP`, `UDP` and `TCP-PROXY` and mentions the SSL
+             *     protocol (for `sslCertificateId`); the examples print lower case (`tcp`, `ssl`). Both cases
+             *     are accepted.
+             * @enum {string}
              */
-            protocol?: string;
-            /** @description Stickiness policy of the rule, `LbCookie`, `AppCookie` or `SourceBased`. */
-            stickinessMethod?: string;
+            protocol?: "TCP" | "UDP" | "TCP-PROXY" | "SSL" | "tcp" | "udp" | "tcp-proxy" | "ssl";
             /**
-             * Format: uuid
-             * @description ID of the rule's stickiness policy (shown in the examples, not in the attribute table).
+             * @description Stickiness policy of the rule, one of the three methods whose parameters the reference documents.
+             * @enum {string}
              */
+            stickinessMethod?: "LbCookie" | "AppCookie" | "SourceBased";
+            /** @description ID of the rule's stickiness policy (shown in the examples, not in the attribute table). */
             stickinessPolicyId?: string;
             /** @description Parameters of the stickiness policy. */
             stickinessPolicyParameters?: components["schemas"]["LoadBalancerRuleStickinessPolicyParameters"];
-            /** @description IDs of the instances being load balanced. */
+            /** @description IDs of the instances being load balanced (typed *Array[string]* in the attribute table; UUIDs in the examples). */
             instanceIds?: string[];
             /**
              * Format: uuid
-             * @description ID of the SSL certificate of the rule (SSL protocol only).
+             * @description ID of the SSL certificate of the rule (SSL protocol only; shown in the examples, typed *UUID* in the create table).
              */
             sslCertificateId?: string;
         };
@@ -2929,15 +2931,9 @@ export interface components {
         LoadBalancerRuleCreateRequest: {
             /** @description Name of the load balancer rule. */
             name: string;
-            /**
-             * Format: uuid
-             * @description ID of the public IP of the rule.
-             */
+            /** @description ID of the public IP of the rule (typed *string* in the parameter table). */
             publicIpId: string;
-            /**
-             * Format: uuid
-             * @description ID of the network whose instances are load balanced.
-             */
+            /** @description ID of the network whose instances are load balanced (typed *string* in the parameter table); required when the public IP is already associated with a network. */
             networkId?: string;
             /** @description Public port of the rule. Documented as an integer; the example sends a string. */
             publicPort: string | number;
@@ -2949,12 +2945,17 @@ export interface components {
              */
             algorithm: "roundrobin" | "leastconn" | "source";
             /**
-             * @description Protocol to balance. The text names `TCP`, `UDP` and `TCP-PROXY`; the example sends `ssl`,
-             *     so the value is not constrained.
+             * @description Protocol to balance. The parameter table names `TCP`, `UDP` and `TCP-PROXY`, and
+             *     `sslCertificateId` mentions the SSL protocol; the example sends lower case (`ssl`). Both cases
+             *     are accepted.
+             * @enum {string}
              */
-            protocol: string;
-            /** @description Stickiness policy, `LbCookie`, `AppCookie` or `SourceBased`. */
-            stickinessMethod?: string;
+            protocol: "TCP" | "UDP" | "TCP-PROXY" | "SSL" | "tcp" | "udp" | "tcp-proxy" | "ssl";
+            /**
+             * @description Stickiness policy, one of the three methods whose parameters the reference documents.
+             * @enum {string}
+             */
+            stickinessMethod?: "LbCookie" | "AppCookie" | "SourceBased";
             /** @description Parameters of the stickiness policy. */
             stickinessPolicyParameters?: components["schemas"]["LoadBalancerRuleStickinessPolicyParameters"];
             /** @description IDs of the instances to load balance. */
@@ -2982,8 +2983,11 @@ export interface components {
         };
         /** @description Body of the `updateStickiness` operation of a load balancer rule. */
         LoadBalancerRuleUpdateStickinessRequest: {
-            /** @description New stickiness policy, `LbCookie`, `AppCookie` or `SourceBased`. */
-            stickinessMethod: string;
+            /**
+             * @description New stickiness policy, one of the three methods whose parameters the reference documents (see the create section).
+             * @enum {string}
+             */
+            stickinessMethod: "LbCookie" | "AppCookie" | "SourceBased";
             /** @description Parameters of the new stickiness policy. */
             stickinessPolicyParameters: components["schemas"]["LoadBalancerRuleStickinessPolicyParameters"];
         };
@@ -2999,7 +3003,7 @@ export interface components {
              */
             id: string;
             /** @description Name of the network ACL. */
-            name?: string;
+            name: string;
             /** @description Free-text description of the network ACL. */
             description?: string;
             /**
@@ -3286,77 +3290,6 @@ export interface components {
             icmpCode?: string;
         };
         /**
-         * @description A firewall rule of an isolated network: inbound traffic from `sourceCidr` to the public IP
-         *     `publicIp` that matches the protocol (and ports or ICMP type/code) is let in. A rule carries
-         *     either the port fields (TCP, UDP) or the ICMP fields (ICMP). Only one older revision of the
-         *     reference documents this entity type; its fields and wording are those of ingress rules
-         *     (`IngressRule`), of which it appears to be the earlier name.
-         */
-        FirewallRule: {
-            /**
-             * Format: uuid
-             * @description ID of the firewall rule.
-             */
-            id: string;
-            /** @description ID of the isolated network the rule applies to. */
-            networkId?: string;
-            /** @description The public IP address the rule applies to (e.g. `172.31.3.202`). */
-            publicIp?: string;
-            /**
-             * Format: uuid
-             * @description ID of the public IP the rule applies to.
-             */
-            publicIpId?: string;
-            /** @description Source addresses, in CIDR notation. */
-            sourceCidr?: string;
-            /**
-             * @description Protocol the rule applies to.
-             * @enum {string}
-             */
-            protocol?: "TCP" | "UDP" | "ICMP";
-            /** @description First port of the range (TCP and UDP only); an empty string means all ports. */
-            startPort?: string;
-            /** @description Last port of the range (TCP and UDP only); an empty string means the same as `startPort`. */
-            endPort?: string;
-            /** @description ICMP message type (ICMP only), printed as a string. */
-            icmpType?: string;
-            /** @description ICMP message code (ICMP only), printed as a string. */
-            icmpCode?: string;
-            /**
-             * @description State of the rule.
-             * @enum {string}
-             */
-            state?: "Active" | "Inactive";
-        };
-        /**
-         * @description Body of the request that creates a firewall rule. TCP and UDP rules take a port range;
-         *     ICMP rules need `icmpType` and `icmpCode`.
-         */
-        FirewallRuleCreateRequest: {
-            /** @description ID of the isolated network the rule applies to. */
-            networkId: string;
-            /** @description Source addresses, in CIDR notation. */
-            sourceCidr: string;
-            /**
-             * @description Protocol the rule applies to.
-             * @enum {string}
-             */
-            protocol: "TCP" | "UDP" | "ICMP";
-            /**
-             * Format: uuid
-             * @description ID of the public IP to apply the rule to; when omitted, a new public IP is acquired.
-             */
-            publicIpId?: string;
-            /** @description First port of the range (TCP and UDP); left empty, all ports are opened. */
-            startPort?: string;
-            /** @description Last port of the range (TCP and UDP only); left empty, it equals `startPort`. */
-            endPort?: string;
-            /** @description ICMP message type; required for ICMP. */
-            icmpType?: string;
-            /** @description ICMP message code; required for ICMP. */
-            icmpCode?: string;
-        };
-        /**
          * @description The remote access VPN of a public IP: when enabled, VPN users (see `VpnUser`) can connect to the
          *     VPC behind the public IP. The preshared key is only present while the VPN is enabled.
          */
@@ -3380,8 +3313,7 @@ export interface components {
         };
         /**
          * @description A site-to-site VPN: an IPsec tunnel between a VPC and a remote network (another VPC, an
-         *     office, ...), with its IKE (phase 1) and ESP (phase 2) parameters. Older revisions of the
-         *     reference name the remote network's single CIDR `cidr` instead of `cidrList`; both are listed.
+         *     office, ...), with its IKE (phase 1) and ESP (phase 2) parameters.
          */
         SiteToSiteVpn: {
             /**
@@ -3390,7 +3322,7 @@ export interface components {
              */
             id: string;
             /** @description Name of the site-to-site VPN, unique in the environment. */
-            name?: string;
+            name: string;
             /**
              * @description Connection state of the tunnel. A disconnected VPN can be reset with the `reset` operation.
              * @enum {string}
@@ -3407,27 +3339,50 @@ export interface components {
             cidrList?: string;
             /** @description IPsec pre-shared key. */
             ipSecPsk?: string;
-            /** @description IKE (phase 1) encryption algorithm. The text lists AES128, AES192, AES256 and 3DES; the examples use lower case (`aes256`, older revisions `3des`). */
-            ikeEncryptionAlgorithm?: string;
-            /** @description IKE (phase 1) hash algorithm. The text lists SHA1 and MD5; the examples use lower case (`sha1`). */
-            ikeHashAlgorithm?: string;
-            /** @description IKE (phase 1) Diffie-Hellman group. The text lists Group-5 (1536-bit) and Group-2 (1024-bit); the examples print the CloudStack name (`modp1536`). */
-            ikeDhGroup?: string;
+            /**
+             * @description IKE (phase 1) encryption algorithm. The text lists AES128, AES192, AES256 and 3DES in upper case while the examples send lower case (`aes256`); both cases are accepted.
+             * @enum {string}
+             */
+            ikeEncryptionAlgorithm?: "AES128" | "AES192" | "AES256" | "3DES" | "aes128" | "aes192" | "aes256" | "3des";
+            /**
+             * @description IKE (phase 1) hash algorithm. The text lists SHA1 and MD5 in upper case while the examples send lower case (`sha1`); both cases are accepted.
+             * @enum {string}
+             */
+            ikeHashAlgorithm?: "SHA1" | "MD5" | "sha1" | "md5";
+            /**
+             * @description IKE (phase 1) Diffie-Hellman group. The text names Group-5 (1536-bit) and Group-2 (1024-bit) while the examples send CloudStack's name of Group-5, `modp1536`; both spellings are accepted (`modp1024` is CloudStack's name of Group-2).
+             * @enum {string}
+             */
+            ikeDhGroup?: "Group-5" | "Group-2" | "modp1536" | "modp1024";
             /** @description Phase 1 security association lifetime, in seconds. */
             ikeLifetime?: number;
-            /** @description ESP (phase 2) encryption algorithm: AES128, AES192, AES256 or 3DES, printed in lower case in the examples (`aes256`). */
-            espEncryptionAlgorithm?: string;
-            /** @description ESP (phase 2) hash algorithm: SHA1 or MD5, printed in lower case in the examples (`sha1`). */
-            espHashAlgorithm?: string;
-            /** @description ESP (phase 2) perfect forward secrecy group: Group-5 (1536-bit) or Group-2 (1024-bit), printed as `modp1536` in the examples. */
-            espPerfectForwardSecrecy?: string;
+            /**
+             * @description ESP (phase 2) encryption algorithm. The text lists AES128, AES192, AES256 and 3DES in upper case while the examples send lower case (`aes256`); both cases are accepted.
+             * @enum {string}
+             */
+            espEncryptionAlgorithm?: "AES128" | "AES192" | "AES256" | "3DES" | "aes128" | "aes192" | "aes256" | "3des";
+            /**
+             * @description ESP (phase 2) hash algorithm. The text lists SHA1 and MD5 in upper case while the examples send lower case (`sha1`); both cases are accepted.
+             * @enum {string}
+             */
+            espHashAlgorithm?: "SHA1" | "MD5" | "sha1" | "md5";
+            /**
+             * @description ESP (phase 2) perfect forward secrecy group. The text names Group-5 (1536-bit) and Group-2 (1024-bit) while the examples send CloudStack's name of Group-5, `modp1536`; both spellings are accepted (`modp1024` is CloudStack's name of Group-2).
+             * @enum {string}
+             */
+            espPerfectForwardSecrecy?: "Group-5" | "Group-2" | "modp1536" | "modp1024";
             /** @description Phase 2 security association lifetime, in seconds. */
             espLifetime?: number;
             /** @description Whether dead peer detection (detecting an unreachable IKE peer) is on. */
             dpd?: boolean;
             /** @description Whether UDP encapsulation is forced for NAT traversal. */
             forceEncap?: boolean;
-            /** @description CIDR of the remote network (older revisions of the reference only; replaced by `cidrList`). */
+            /**
+             * @deprecated
+             * @description **Deprecated.** Renamed to `cidrList` in the reference on 2020-04-28 (commit c1c048f4, "The
+             *     `cidr` is now named `cidrList`"): CIDR of the remote network. Portals on an older release may
+             *     still send it.
+             */
             cidr?: string;
         };
         /** @description Body of the request that creates a site-to-site VPN. */
@@ -3445,20 +3400,38 @@ export interface components {
             cidrList: string;
             /** @description IPsec pre-shared key. */
             ipSecPsk: string;
-            /** @description IKE (phase 1) encryption algorithm. The text lists AES128, AES192, AES256 and 3DES; the examples use lower case (`aes256`, older revisions `3des`). */
-            ikeEncryptionAlgorithm: string;
-            /** @description IKE (phase 1) hash algorithm. The text lists SHA1 and MD5; the examples use lower case (`sha1`). */
-            ikeHashAlgorithm: string;
-            /** @description IKE (phase 1) Diffie-Hellman group. The text lists Group-5 (1536-bit) and Group-2 (1024-bit); the examples print the CloudStack name (`modp1536`). */
-            ikeDhGroup: string;
+            /**
+             * @description IKE (phase 1) encryption algorithm. The text lists AES128, AES192, AES256 and 3DES in upper case while the examples send lower case (`aes256`); both cases are accepted.
+             * @enum {string}
+             */
+            ikeEncryptionAlgorithm: "AES128" | "AES192" | "AES256" | "3DES" | "aes128" | "aes192" | "aes256" | "3des";
+            /**
+             * @description IKE (phase 1) hash algorithm. The text lists SHA1 and MD5 in upper case while the examples send lower case (`sha1`); both cases are accepted.
+             * @enum {string}
+             */
+            ikeHashAlgorithm: "SHA1" | "MD5" | "sha1" | "md5";
+            /**
+             * @description IKE (phase 1) Diffie-Hellman group. The text names Group-5 (1536-bit) and Group-2 (1024-bit) while the examples send CloudStack's name of Group-5, `modp1536`; both spellings are accepted (`modp1024` is CloudStack's name of Group-2).
+             * @enum {string}
+             */
+            ikeDhGroup: "Group-5" | "Group-2" | "modp1536" | "modp1024";
             /** @description Phase 1 security association lifetime, in seconds. */
             ikeLifetime: number;
-            /** @description ESP (phase 2) encryption algorithm: AES128, AES192, AES256 or 3DES, printed in lower case in the examples (`aes256`). */
-            espEncryptionAlgorithm: string;
-            /** @description ESP (phase 2) hash algorithm: SHA1 or MD5, printed in lower case in the examples (`sha1`). */
-            espHashAlgorithm: string;
-            /** @description ESP (phase 2) perfect forward secrecy group: Group-5 (1536-bit) or Group-2 (1024-bit), printed as `modp1536` in the examples. */
-            espPerfectForwardSecrecy: string;
+            /**
+             * @description ESP (phase 2) encryption algorithm. The text lists AES128, AES192, AES256 and 3DES in upper case while the examples send lower case (`aes256`); both cases are accepted.
+             * @enum {string}
+             */
+            espEncryptionAlgorithm: "AES128" | "AES192" | "AES256" | "3DES" | "aes128" | "aes192" | "aes256" | "3des";
+            /**
+             * @description ESP (phase 2) hash algorithm. The text lists SHA1 and MD5 in upper case while the examples send lower case (`sha1`); both cases are accepted.
+             * @enum {string}
+             */
+            espHashAlgorithm: "SHA1" | "MD5" | "sha1" | "md5";
+            /**
+             * @description ESP (phase 2) perfect forward secrecy group. The text names Group-5 (1536-bit) and Group-2 (1024-bit) while the examples send CloudStack's name of Group-5, `modp1536`; both spellings are accepted (`modp1024` is CloudStack's name of Group-2).
+             * @enum {string}
+             */
+            espPerfectForwardSecrecy: "Group-5" | "Group-2" | "modp1536" | "modp1024";
             /** @description Phase 2 security association lifetime, in seconds. */
             espLifetime: number;
             /**
@@ -3482,20 +3455,38 @@ export interface components {
             cidrList?: string;
             /** @description IPsec pre-shared key. */
             ipSecPsk?: string;
-            /** @description IKE (phase 1) encryption algorithm. The text lists AES128, AES192, AES256 and 3DES; the examples use lower case (`aes256`, older revisions `3des`). */
-            ikeEncryptionAlgorithm?: string;
-            /** @description IKE (phase 1) hash algorithm. The text lists SHA1 and MD5; the examples use lower case (`sha1`). */
-            ikeHashAlgorithm?: string;
-            /** @description IKE (phase 1) Diffie-Hellman group. The text lists Group-5 (1536-bit) and Group-2 (1024-bit); the examples print the CloudStack name (`modp1536`). */
-            ikeDhGroup?: string;
+            /**
+             * @description IKE (phase 1) encryption algorithm. The text lists AES128, AES192, AES256 and 3DES in upper case while the examples send lower case (`aes256`); both cases are accepted.
+             * @enum {string}
+             */
+            ikeEncryptionAlgorithm?: "AES128" | "AES192" | "AES256" | "3DES" | "aes128" | "aes192" | "aes256" | "3des";
+            /**
+             * @description IKE (phase 1) hash algorithm. The text lists SHA1 and MD5 in upper case while the examples send lower case (`sha1`); both cases are accepted.
+             * @enum {string}
+             */
+            ikeHashAlgorithm?: "SHA1" | "MD5" | "sha1" | "md5";
+            /**
+             * @description IKE (phase 1) Diffie-Hellman group. The text names Group-5 (1536-bit) and Group-2 (1024-bit) while the examples send CloudStack's name of Group-5, `modp1536`; both spellings are accepted (`modp1024` is CloudStack's name of Group-2).
+             * @enum {string}
+             */
+            ikeDhGroup?: "Group-5" | "Group-2" | "modp1536" | "modp1024";
             /** @description Phase 1 security association lifetime, in seconds. */
             ikeLifetime?: number;
-            /** @description ESP (phase 2) encryption algorithm: AES128, AES192, AES256 or 3DES, printed in lower case in the examples (`aes256`). */
-            espEncryptionAlgorithm?: string;
-            /** @description ESP (phase 2) hash algorithm: SHA1 or MD5, printed in lower case in the examples (`sha1`). */
-            espHashAlgorithm?: string;
-            /** @description ESP (phase 2) perfect forward secrecy group: Group-5 (1536-bit) or Group-2 (1024-bit), printed as `modp1536` in the examples. */
-            espPerfectForwardSecrecy?: string;
+            /**
+             * @description ESP (phase 2) encryption algorithm. The text lists AES128, AES192, AES256 and 3DES in upper case while the examples send lower case (`aes256`); both cases are accepted.
+             * @enum {string}
+             */
+            espEncryptionAlgorithm?: "AES128" | "AES192" | "AES256" | "3DES" | "aes128" | "aes192" | "aes256" | "3des";
+            /**
+             * @description ESP (phase 2) hash algorithm. The text lists SHA1 and MD5 in upper case while the examples send lower case (`sha1`); both cases are accepted.
+             * @enum {string}
+             */
+            espHashAlgorithm?: "SHA1" | "MD5" | "sha1" | "md5";
+            /**
+             * @description ESP (phase 2) perfect forward secrecy group. The text names Group-5 (1536-bit) and Group-2 (1024-bit) while the examples send CloudStack's name of Group-5, `modp1536`; both spellings are accepted (`modp1024` is CloudStack's name of Group-2).
+             * @enum {string}
+             */
+            espPerfectForwardSecrecy?: "Group-5" | "Group-2" | "modp1536" | "modp1024";
             /** @description Phase 2 security association lifetime, in seconds. */
             espLifetime?: number;
             /**
@@ -3517,7 +3508,7 @@ export interface components {
              */
             id: string;
             /** @description User name the account connects with. */
-            username?: string;
+            username: string;
         };
         /**
          * @description A zone of a CloudStack environment: a physically isolated set of hosts, storage and networking.
@@ -5722,12 +5713,12 @@ export interface operations {
     };
     listLoadBalancerRules: {
         parameters: {
-            query?: {
+            query: {
                 /**
-                 * @description Only return the rules of this public IP.
+                 * @description ID of the public IP whose load balancer rules are listed.
                  * @example eb763d03-9935-4cd4-8a42-99134e242ccb
                  */
-                public_ip_id?: string;
+                public_ip_id: string;
                 /**
                  * @description Act in this sub-organization instead of the API key owner's own organization.
                  * @example 87895f43-51c1-43cc-b987-7e301bf5b86a
@@ -5897,12 +5888,12 @@ export interface operations {
     };
     listNetworkAcls: {
         parameters: {
-            query?: {
+            query: {
                 /**
-                 * @description Only return the network ACLs of this VPC.
+                 * @description ID of the VPC whose network ACLs are listed (the built-in ACLs are listed too).
                  * @example eb763d03-9935-4cd4-8a42-99134e242ccb
                  */
-                vpc_id?: string;
+                vpc_id: string;
                 /**
                  * @description Act in this sub-organization instead of the API key owner's own organization.
                  * @example 87895f43-51c1-43cc-b987-7e301bf5b86a
@@ -6033,12 +6024,12 @@ export interface operations {
     };
     listNetworkAclRules: {
         parameters: {
-            query?: {
+            query: {
                 /**
-                 * @description Only return the rules of this network ACL.
+                 * @description ID of the network ACL whose rules are listed.
                  * @example 3246de94-e7e7-11e3-9187-06669c0000ad
                  */
-                network_acl_id?: string;
+                network_acl_id: string;
                 /**
                  * @description Act in this sub-organization instead of the API key owner's own organization.
                  * @example 87895f43-51c1-43cc-b987-7e301bf5b86a
@@ -6462,147 +6453,6 @@ export interface operations {
             path: {
                 /**
                  * @description ID of the ingress rule.
-                 * @example f1863d10-e7ec-4f17-8cdd-0e4046643b0b
-                 */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: components["responses"]["TaskAccepted"];
-            400: components["responses"]["BadRequest"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            405: components["responses"]["MethodNotAllowed"];
-            500: components["responses"]["ServerError"];
-        };
-    };
-    listFirewallRules: {
-        parameters: {
-            query?: {
-                /**
-                 * @description Only return the firewall rules of this network.
-                 * @example 858d3ab6-04c9-43ef-9e83-07f28df59323
-                 */
-                network_id?: string;
-                /**
-                 * @description Only return the firewall rules of this public IP.
-                 * @example 44ebac5d-18cc-4eea-ab59-7a2af0691c88
-                 */
-                public_ip_id?: string;
-                /**
-                 * @description Act in this sub-organization instead of the API key owner's own organization.
-                 * @example 87895f43-51c1-43cc-b987-7e301bf5b86a
-                 */
-                org_id?: components["parameters"]["OrgId"];
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The firewall rules. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DataEnvelope"] & {
-                        /** @description The firewall rules of the environment's isolated networks. */
-                        data: components["schemas"]["FirewallRule"][];
-                        metadata?: components["schemas"]["ListMetadata"];
-                    };
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            405: components["responses"]["MethodNotAllowed"];
-            500: components["responses"]["ServerError"];
-        };
-    };
-    createFirewallRule: {
-        parameters: {
-            query?: {
-                /**
-                 * @description Act in this sub-organization instead of the API key owner's own organization.
-                 * @example 87895f43-51c1-43cc-b987-7e301bf5b86a
-                 */
-                org_id?: components["parameters"]["OrgId"];
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description The new firewall rule. */
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["FirewallRuleCreateRequest"];
-            };
-        };
-        responses: {
-            200: components["responses"]["TaskAccepted"];
-            400: components["responses"]["BadRequest"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            405: components["responses"]["MethodNotAllowed"];
-            500: components["responses"]["ServerError"];
-        };
-    };
-    getFirewallRule: {
-        parameters: {
-            query?: {
-                /**
-                 * @description Act in this sub-organization instead of the API key owner's own organization.
-                 * @example 87895f43-51c1-43cc-b987-7e301bf5b86a
-                 */
-                org_id?: components["parameters"]["OrgId"];
-            };
-            header?: never;
-            path: {
-                /**
-                 * @description ID of the firewall rule.
-                 * @example f1863d10-e7ec-4f17-8cdd-0e4046643b0b
-                 */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The firewall rule. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DataEnvelope"] & {
-                        data: components["schemas"]["FirewallRule"];
-                    };
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            405: components["responses"]["MethodNotAllowed"];
-            500: components["responses"]["ServerError"];
-        };
-    };
-    deleteFirewallRule: {
-        parameters: {
-            query?: {
-                /**
-                 * @description Act in this sub-organization instead of the API key owner's own organization.
-                 * @example 87895f43-51c1-43cc-b987-7e301bf5b86a
-                 */
-                org_id?: components["parameters"]["OrgId"];
-            };
-            header?: never;
-            path: {
-                /**
-                 * @description ID of the firewall rule.
                  * @example f1863d10-e7ec-4f17-8cdd-0e4046643b0b
                  */
                 id: string;
