@@ -84,9 +84,8 @@ export interface paths {
          * @description Updates an organization; its parent cannot be changed. Service connections given in the
          *     request are assigned asynchronously (access can be added but not revoked; a connection must
          *     be owned by the organization, or owned by or assigned to its immediate parent). The answer
-         *     carries the updated organization in `data` and a task tracking the assignment. The current
-         *     reference makes every field optional; an older revision required `name` and `entryPoint`.
-         *     Changing `tags` needs `Reseller: Organizations metadata: Manage`, `notes` needs
+         *     carries the updated organization in `data` and a task tracking the assignment. Every field is
+         *     optional. Changing `tags` needs `Reseller: Organizations metadata: Manage`, `notes` needs
          *     `Organization metadata: Manage` and `customDomain` needs `Organization: Manage reseller features`.
          */
         put: operations["updateOrganization"];
@@ -132,7 +131,7 @@ export interface paths {
          *     `verificationCode`, to be added as a TXT record to the domain's DNS; CloudMC then checks
          *     the record periodically. The section prints no response body, so the example is
          *     illustrative. (The curl example omits the `/` between the organization id and
-         *     `verified_domains`; the signature line is followed.)
+         *     `verified_domains`; the request line is followed.)
          */
         post: operations["createOrganizationVerifiedDomain"];
         delete?: never;
@@ -189,17 +188,18 @@ export interface paths {
          * Retrieve the security settings of an organization
          * @description Returns the organization's login settings: the default role of auto-created users, OIDC
          *     auto-creation, verified domains, blocked native-login domain and password policy. (The
-         *     signature line lacks the colon of `:organization_id`; the curl example confirms it is the
+         *     request line lacks the colon of `:organization_id`; the curl example confirms it is the
          *     organization id.)
          */
         get: operations["getOrganizationSecuritySettings"];
         /**
          * Create or update the security settings of an organization
-         * @description Creates or replaces the organization's security settings. Without `defaultRole` the
-         *     `Guest` role is used; a `passwordPolicy` creates or replaces the organization's policy;
+         * @description Creates or replaces the organization's security settings: `defaultRole` is the role of users
+         *     created on login; a `passwordPolicy` creates or replaces the organization's policy;
          *     `autoCreationEnabled` and `verifiedDomains` update the OIDC auto-creation settings.
-         *     The reference lists `defaultRole` as required yet describes the behaviour without it;
-         *     it is described here as optional. Answers 200 with an empty body.
+         *     The reference's "Required" table lists `defaultRole` (with its `id` and `name`), which this
+         *     contract requires, although the text below it says the `Guest` role is assigned when
+         *     `defaultRole` is not passed. Answers 200 with an empty body.
          */
         put: operations["updateOrganizationSecuritySettings"];
         post?: never;
@@ -225,7 +225,7 @@ export interface paths {
         /**
          * Retrieve the password policy of an organization
          * @description Returns the constraints of the organization's own or inherited password policy. (The
-         *     signature line lacks the colon of `:organization_id` and the curl example uses a broken
+         *     request line lacks the colon of `:organization_id` and the curl example uses a broken
          *     `/api/v2=2` prefix; the path is normalized.)
          */
         get: operations["getOrganizationPasswordPolicy"];
@@ -234,7 +234,7 @@ export interface paths {
         /**
          * Delete the password policy of an organization
          * @description Deletes the organization's own password policy (a reseller sub-organization can; the root
-         *     reseller organization cannot). The signature names the parameter `:id`; it is the same
+         *     reseller organization cannot). The request line names the parameter `:id`; it is the same
          *     organization id as for the GET and is named `organization_id` here. Answers 200 with an
          *     empty body.
          */
@@ -436,6 +436,8 @@ export interface paths {
          * Update the billing emails of an organization
          * @description Replaces the extra addresses that receive the organization's billing emails: at most three,
          *     each a valid email with a name. The reference shows no response body; none is described.
+         *     The curl example passes a body without `-X`, which curl would send as `POST`; the request
+         *     line's `PUT` is followed.
          */
         put: operations["updateOrganizationBillingEmails"];
         post?: never;
@@ -494,7 +496,10 @@ export interface paths {
          * Change the pricing package and discounts from a billing cycle
          * @description Applies a new pricing package and set of discounts to the organization, starting at the given
          *     billing cycle. The response table also names `data` an organization, but the example and the
-         *     field list describe billable organization information, which is followed.
+         *     field list describe billable organization information, which is followed. The request
+         *     fields are listed in an "Attributes" table (neither required nor optional); all four are
+         *     required here, an empty `discountIds` meaning no discounts. The curl example passes a body
+         *     without `-X`, which curl would send as `POST`; the request line's `PUT` is followed.
          */
         put: operations["updateOrganizationBillableInfo"];
         post?: never;
@@ -515,8 +520,7 @@ export interface paths {
          * List users
          * @description Returns the users the caller can see. Without the `Users read` permission the list holds
          *     only the caller's own user; with it, the users of the caller's organization and
-         *     sub-organizations. The current reference shows `primaryRoleBinding` and login counters;
-         *     an older revision showed `roles` (see the second example). Both shapes are described.
+         *     sub-organizations.
          */
         get: operations["listUsers"];
         put?: never;
@@ -525,10 +529,9 @@ export interface paths {
          * @description Creates a user in the caller's organization or in the given `organization`, with a primary
          *     role. The user is created asynchronously on the underlying services; the answer carries the
          *     new user in `data` and a task, and each service's progress shows in the state of the user's
-         *     service connections. Requires the `Create a new user` permission. An older revision of the
-         *     reference took a `roles` list (system and environment roles) instead of
-         *     `primaryRoleBinding`; both are accepted in this description, the current one being
-         *     documented as required.
+         *     service connections. Requires the `Create a new user` permission. The primary role is given
+         *     in `primaryRoleBinding.role.id` (the reference's revision of 2022-05-24, commit 3478cbec,
+         *     replaced the earlier `roles` list with it).
          */
         post: operations["createUser"];
         delete?: never;
@@ -558,8 +561,8 @@ export interface paths {
         /**
          * Update a user
          * @description Updates a user; requires the `Users update` permission. The answer's `data` holds the
-         *     updated user; the section prints no response body, so the example is illustrative. An older
-         *     revision took a `roles` list that replaced the user's roles, instead of `primaryRoleBinding`.
+         *     updated user; the section prints no response body, so the example is illustrative. Every
+         *     field is optional; `primaryRoleBinding.role.id` changes the user's primary role.
          */
         put: operations["updateUser"];
         post?: never;
@@ -628,9 +631,14 @@ export interface paths {
          * @description Binds a role to the user on a scope: `organization.id` is needed for the scopes that target
          *     an organization (`ORG_BASE`, `ORG_TREE`, `ORG_SUBS`), `tags` for `TAGS_ANYMATCH`. The
          *     caller can only grant a scope and role it holds at an equal or higher level, and the
-         *     Operator role cannot be granted this way. Requires `Users: Manage`. The reference types
-         *     `tags` as a UUID while the listed binding shows tag strings; strings are described. The
-         *     reference documents no response body.
+         *     Operator role cannot be granted this way. Requires `Users: Manage`. The reference's
+         *     "Required" table lists `scopeQualifier`, `role.id`, `organization.id` and `tags`, the last two
+         *     "only required" for the scopes that use them: this contract requires `organization.id` when
+         *     `scopeQualifier` is `ORG_BASE`, `ORG_TREE` or `ORG_SUBS` (`ORG_SUB`), and `tags` when it is
+         *     `TAGS_ANYMATCH` (`TAG_ANYMATCH`). The scope names are spelled as in the additional-roles
+         *     section and as in the roles section's scope qualifier list; both are accepted. The table
+         *     types `tags` as a UUID while the attribute table of the binding types it as strings; strings
+         *     are described. The reference documents no response body.
          */
         post: operations["assignUserAdditionalRole"];
         delete?: never;
@@ -682,8 +690,7 @@ export interface paths {
          * List roles
          * @description Returns the roles visible to the caller. A role is returned when the caller's cumulative
          *     permissions in the context include all of the role's permissions, even if the caller is not
-         *     bound to it. (An older revision's curl used `/rest/roles?v=v2`; the `/api/v2/roles` path of
-         *     the current revision is followed.)
+         *     bound to it.
          */
         get: operations["listRoles"];
         put?: never;
@@ -715,10 +722,8 @@ export interface paths {
          *     once and provisioned on the underlying service in the background: its `state` tracks the
          *     progress and the returned task can be polled with `GET /tasks/{id}`.
          *
-         *     Contradictions resolved: the answer's example names the task state `status` while its
-         *     attribute table says `taskStatus`; the schema follows the example. `description` is required
-         *     in an older revision and optional in the newer one; it is optional here. `roles` comes from the
-         *     older revision only.
+         *     The answer's example names the task state `status` while its attribute table says
+         *     `taskStatus`; the schema accepts either name.
          */
         post: operations["createEnvironment"];
         delete?: never;
@@ -753,8 +758,9 @@ export interface paths {
          *     environment stays `PROVISIONED`); a membership change also adds or removes users in the
          *     background. The answer carries the updated environment and the task to poll.
          *
-         *     Contradictions resolved: the signature says `PUT` while the curl example uses `-X POST`; `PUT`
-         *     is kept. `roles` comes from the older revision only.
+         *     The request line says `PUT` while the curl example uses `-X POST`; this contract follows the
+         *     request line (the page's other updates, of a member and of the membership, write `PUT` in
+         *     both the request line and the curl example).
          */
         put: operations["updateEnvironment"];
         post?: never;
@@ -763,8 +769,7 @@ export interface paths {
          * @description Deletes an environment and all of its resources. Requires the `Delete an existing environment`
          *     permission. The deletion runs on the underlying service in the background and the model is
          *     removed only once that succeeds; if it failed, a new delete request forces the deletion (the
-         *     model is removed whatever the service answers). The older revision documents no answer body;
-         *     the newer one returns a task, which is followed here.
+         *     model is removed whatever the service answers). The answer is a task to poll.
          */
         delete: operations["deleteEnvironment"];
         options?: never;
@@ -796,8 +801,8 @@ export interface paths {
          * Add an environment member
          * @description Adds a user to an environment with a role. The caller must own the environment or have the
          *     `Environments: Own All` permission. The member is added to the underlying service in the
-         *     background. The answer's example names the task state `status` (not `taskStatus`); the schema
-         *     follows the example. The older revision documents no answer.
+         *     background. The answer's example names the task state `status` (its attribute table, like the
+         *     getting-started task envelope, says `taskStatus`); the schema accepts either name.
          */
         post: operations["addEnvironmentMember"];
         delete?: never;
@@ -839,7 +844,7 @@ export interface paths {
          *     `Environments: Own All` permission. The member is removed from the underlying service in the
          *     background and the membership is deleted only once that succeeds; if it failed, a new request
          *     forces the removal. The answer's example names the task state `status` although its
-         *     attribute table says `taskStatus`; the schema follows the example.
+         *     attribute table says `taskStatus`; the schema accepts either name.
          */
         delete: operations["removeEnvironmentMember"];
         options?: never;
@@ -865,7 +870,7 @@ export interface paths {
          * Set an environment's default membership
          * @description Changes the membership mode of an environment and the default role given to users added to
          *     it. The caller must own the environment or have the `Environments: Own All` permission. The
-         *     answer (newer revision) carries the environment.
+         *     answer carries the environment.
          */
         put: operations["updateEnvironmentMembership"];
         post?: never;
@@ -897,7 +902,11 @@ export interface paths {
          *     The reference documents no answer for this request. The connection is assumed to come back
          *     in the usual `data` envelope; the example borrows the connection shown by the retrieve section
          *     to illustrate the shape. The flags that the reference lists as "optional query parameters"
-         *     are body fields in its example and are modelled as such.
+         *     (`trialEnabled`, `usageEnabled`, `metricsEnabled`, `brownfield`, `commitmentTrackingEnabled`,
+         *     `dependentConnection`, `locations`, `groupedParameters`) are body fields in its example and
+         *     are modelled as such. `brownfield: true` connects to an existing service whose environments
+         *     can then be linked; it needs a plugin whose descriptor has `supportsBrownfield`, and requires
+         *     `trialEnabled` and `usageEnabled` to be false.
          */
         post: operations["createServiceConnection"];
         delete?: never;
@@ -918,8 +927,8 @@ export interface paths {
         /**
          * Test a new service connection
          * @description Checks that a service connection could be created with the given body (the same body as
-         *     `createServiceConnection`) before creating it. The reference documents no answer body; an
-         *     empty answer on success is assumed.
+         *     `createServiceConnection`, `brownfield` and the other optional flags included) before creating
+         *     it. The reference documents no answer body; an empty answer on success is assumed.
          */
         post: operations["testNewServiceConnection"];
         delete?: never;
@@ -973,6 +982,10 @@ export interface paths {
          * Retrieve API credentials
          * @description Returns the caller's own API credentials for one environment of the service connection. Users
          *     can only read their own credentials, and only for environments they are members of.
+         *
+         *     The request line says `/services/connections/:id/apiInfo`; the curl example calls
+         *     `https://cloudmc_endpoint/v1/services/connections/...`, an older version prefix. This contract
+         *     follows the request line, relative to the `/api/v2` root.
          */
         get: operations["getServiceConnectionApiInfo"];
         put?: never;
@@ -1000,6 +1013,10 @@ export interface paths {
          * Retrieve connection parameters
          * @description Returns the configured parameters of a service connection (credentials, account ids...).
          *     Requires a role with the `Manage Service connections` permission.
+         *
+         *     The request line says `/services/connections/:id/parameters`; the curl example calls
+         *     `https://cloudmc_endpoint/v1/services/connections/...`, an older version prefix. This contract
+         *     follows the request line, relative to the `/api/v2` root.
          */
         get: operations["listServiceConnectionParameters"];
         put?: never;
@@ -1135,9 +1152,13 @@ export interface paths {
         /**
          * Retrieve a service descriptor
          * @description Returns the metadata of a plugin type: entity types with their operations and views, metrics,
-         *     relationships and supported features. Plugin metadata is global, so `org_id` does not apply.
-         *     The reference's curl example calls `.../descriptors/gcp/parameters` by mistake (that is the
-         *     next endpoint); the signature `/services/descriptors/{pluginType}` is kept.
+         *     relationships and supported features, among them `supportsBrownfield`, which says whether
+         *     brownfield service connections can be created for the plugin type. Plugin metadata is global,
+         *     so `org_id` does not apply.
+         *
+         *     The request line says `/services/descriptors/:pluginType`; the curl example calls
+         *     `.../descriptors/gcp/parameters`, the next section's endpoint (a copy-paste slip). This
+         *     contract follows the request line.
          */
         get: operations["getServiceDescriptor"];
         put?: never;
@@ -1187,7 +1208,14 @@ export interface paths {
         put?: never;
         /**
          * Create connection settings
-         * @description Creates the connection settings of a service connection for an organization. The reference
+         * @deprecated
+         * @description **Deprecated.** Dropped from the reference on 2021-05-21 (commit d35ce7cf), which renamed the
+         *     connection settings family to `/reseller/connectionSettings`; that family was itself dropped on
+         *     2021-07-14 (commit 9d819364, "Removes connection settings"), and the newest revision
+         *     (eb7d50d1) documents no replacement. Portals on an older release may still serve it.
+         *     Last documented in connection_settings.md at commit 5843e7a0 (2021-05-19).
+         *
+         *     Creates the connection settings of a service connection for an organization. The reference
          *     types `supportsMultiStep` as a UUID, a typo: its example and the answer use a boolean.
          */
         post: operations["createConnectionSettings"];
@@ -1212,12 +1240,26 @@ export interface paths {
         };
         /**
          * Retrieve connection settings
-         * @description Returns connection settings by their id.
+         * @deprecated
+         * @description **Deprecated.** Dropped from the reference on 2021-05-21 (commit d35ce7cf), which renamed the
+         *     connection settings family to `/reseller/connectionSettings`; that family was itself dropped on
+         *     2021-07-14 (commit 9d819364, "Removes connection settings"), and the newest revision
+         *     (eb7d50d1) documents no replacement. Portals on an older release may still serve it.
+         *     Last documented in connection_settings.md at commit 5843e7a0 (2021-05-19).
+         *
+         *     Returns connection settings by their id.
          */
         get: operations["getConnectionSettings"];
         /**
          * Update connection settings
-         * @description Updates connection settings. The organization and service connection cannot be changed but
+         * @deprecated
+         * @description **Deprecated.** Dropped from the reference on 2021-05-21 (commit d35ce7cf), which renamed the
+         *     connection settings family to `/reseller/connectionSettings`; that family was itself dropped on
+         *     2021-07-14 (commit 9d819364, "Removes connection settings"), and the newest revision
+         *     (eb7d50d1) documents no replacement. Portals on an older release may still serve it.
+         *     Last documented in connection_settings.md at commit 5843e7a0 (2021-05-19).
+         *
+         *     Updates connection settings. The organization and service connection cannot be changed but
          *     must be sent. The reference types `supportsMultiStep` as a UUID, a typo: its examples use a
          *     boolean.
          */
@@ -1225,7 +1267,14 @@ export interface paths {
         post?: never;
         /**
          * Delete connection settings
-         * @description Deletes connection settings. The answer is a task that has already succeeded.
+         * @deprecated
+         * @description **Deprecated.** Dropped from the reference on 2021-05-21 (commit d35ce7cf), which renamed the
+         *     connection settings family to `/reseller/connectionSettings`; that family was itself dropped on
+         *     2021-07-14 (commit 9d819364, "Removes connection settings"), and the newest revision
+         *     (eb7d50d1) documents no replacement. Portals on an older release may still serve it.
+         *     Last documented in connection_settings.md at commit 5843e7a0 (2021-05-19).
+         *
+         *     Deletes connection settings. The answer is a task that has already succeeded.
          */
         delete: operations["deleteConnectionSettings"];
         options?: never;
@@ -1248,7 +1297,14 @@ export interface paths {
         };
         /**
          * Find the connection settings of an organization
-         * @description Returns the connection settings of a service connection for an organization (the caller's
+         * @deprecated
+         * @description **Deprecated.** Dropped from the reference on 2021-05-21 (commit d35ce7cf), which renamed the
+         *     connection settings family to `/reseller/connectionSettings`; that family was itself dropped on
+         *     2021-07-14 (commit 9d819364, "Removes connection settings"), and the newest revision
+         *     (eb7d50d1) documents no replacement. Portals on an older release may still serve it.
+         *     Last documented in connection_settings.md at commit 5843e7a0 (2021-05-19).
+         *
+         *     Returns the connection settings of a service connection for an organization (the caller's
          *     unless `organizationId` is given).
          */
         get: operations["findConnectionSettingsForOrganization"];
@@ -1316,7 +1372,7 @@ export interface paths {
         post?: never;
         /**
          * Delete a service provider
-         * @description Deletes a service provider (newer revision only). The reference documents no answer body; an empty answer is assumed.
+         * @description Deletes a service provider. The reference documents no answer body; an empty answer is assumed.
          */
         delete: operations["deleteServiceProvider"];
         options?: never;
@@ -1340,8 +1396,9 @@ export interface paths {
         /**
          * Get a service provider's SAML metadata
          * @description Returns the SAML metadata document (an XML `EntityDescriptor`) describing CloudMC as identity
-         *     provider for this service provider; some service providers can be set up by importing it.
-         *     Newer revision only; its curl uses the `/rest` prefix, which is not modelled.
+         *     provider for this service provider; some identity providers can be set up quickly by importing
+         *     it. The reference's curl example sends no `MC-Api-Key` header; the document does not say
+         *     whether the file is public, so the API key is kept as for every other call.
          */
         get: operations["getServiceProviderMetadata"];
         put?: never;
@@ -1367,11 +1424,11 @@ export interface paths {
         put?: never;
         /**
          * Create an identity provider
-         * @description Adds an identity provider. For a default provider (for example `GOOGLE`) the display name,
-         *     connection name, logo and issuer URL are filled in when not sent. The reference's required
-         *     table contradicts its example (it requires `id`, `logo` and `rank`, which the example omits);
-         *     only `provider` and `type` are required here. `rank` is documented as an integer but
-         *     returned as a string.
+         * @description Adds an identity provider. For a default provider (for example `GOOGLE`, see
+         *     `listDefaultIdentityProviders`) the display name, connection name, logo and issuer URL are
+         *     filled in when not sent. The reference's "Required" table also lists `id`, `logo` and `rank`,
+         *     which its own example omits and its text makes conditional; the body schema says which fields
+         *     this contract requires and why. `rank` is documented as an integer but returned as a string.
          */
         post: operations["createIdentityProvider"];
         delete?: never;
@@ -1396,18 +1453,41 @@ export interface paths {
         get?: never;
         /**
          * Update an identity provider
-         * @description Replaces the configuration of an identity provider. This family documents the update as
-         *     `PUT`; the authentication section of the reference uses `POST` for the same change, and
-         *     `PUT` is kept here. The reference's example answer shows another id than the one updated.
+         * @description Replaces the configuration of an identity provider; `id` is required in the body. (Older
+         *     revisions, in the former authentication section, documented this update with `POST`; the
+         *     newest request line and curl example both use `PUT`.) The reference's example answer shows
+         *     another id than the one updated.
          */
         put: operations["updateIdentityProvider"];
         post?: never;
         /**
          * Delete an identity provider
          * @description Deletes an identity provider. The answer is a task that has already succeeded. (The
-         *     signature is written `Delete` in the reference; the curl uses `DELETE`.)
+         *     request line writes the verb `Delete`; the curl example uses `DELETE`.)
          */
         delete: operations["deleteIdentityProvider"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/identity_providers/default_providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List default identity providers
+         * @description Lists the default identity providers configured on the system, keyed by provider name (for
+         *     example `GOOGLE`, `MICROSOFT`, `OKTA`, `AUTH0`). These names are the `provider` values that get
+         *     default display names, logos and issuer URLs when an identity provider is created.
+         */
+        get: operations["listDefaultIdentityProviders"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1423,16 +1503,17 @@ export interface paths {
         /**
          * List SAML settings
          * @description Lists the SAML settings of an organization, the caller's unless `organization_id` is given.
-         *     There is at most one entry. Older revisions describe a single system-wide entry and have no
-         *     `organization_id`.
+         *     (Revisions before 2021 described a single system-wide entry and had no `organization_id`.)
          */
         get: operations["listSamlSettings"];
         put?: never;
         /**
          * Create SAML settings
-         * @description Creates the SAML settings, once, at initial setup: there cannot be more than one entry. The
-         *     newer revision's curl posts to `/saml_settings/:id`; the signature `POST /saml_settings` is
-         *     kept.
+         * @description Creates the SAML settings of an organization: the certificate (SHA-256) and the 2048-bit RSA
+         *     private key CloudMC signs SAML messages with. The request line says `POST /saml_settings`; the
+         *     curl example posts to `/saml_settings/:id` (and is commented "Updates an existing saml
+         *     settings", copied from the update section). This contract follows the request line. The
+         *     request example carries an `id`, which the "Required" table does not list for creation.
          */
         post: operations["createSamlSettings"];
         delete?: never;
@@ -1461,14 +1542,15 @@ export interface paths {
         get: operations["getSamlSettings"];
         /**
          * Update SAML settings
-         * @description Replaces the certificate and private key of SAML settings. An older revision's curl uses
-         *     `-X POST`; the signature says `PUT`, which is kept.
+         * @description Replaces the certificate and private key of SAML settings; `id` is required in the body.
+         *     (An older revision's curl used `-X POST`; the newest request line and curl example both use
+         *     `PUT`.)
          */
         put: operations["updateSamlSettings"];
         post?: never;
         /**
          * Delete SAML settings
-         * @description Deletes SAML settings (newer revision only). The reference documents no answer body; an empty answer is assumed.
+         * @description Deletes SAML settings. The reference documents no answer body; an empty answer is assumed.
          */
         delete: operations["deleteSamlSettings"];
         options?: never;
@@ -1496,8 +1578,6 @@ export interface paths {
          *     some retention are only kept per day: asking for them per hour returns an empty list. The usage
          *     reported here ignores resource commitments; see
          *     `GET /usage_summary/top_level/organizations/{id}` for the split.
-         *
-         *     The reference's curl calls `/api/v1/usage_summary/...`; the path is modeled under the v2 root.
          */
         get: operations["listOrganizationUsageSummary"];
         put?: never;
@@ -1528,8 +1608,6 @@ export interface paths {
          *     commitment (`resourceCommitmentUsage`, capped by the commitment's capacity) and the part that
          *     bursts above it (`utilityUsage`, present only when the actual usage exceeds the commitment).
          *     `utilityUsage + resourceCommitmentUsage` is the actual usage. JSON only.
-         *
-         *     The reference's curl calls `/rest/usage_summary/...`; the path is modeled under the v2 root.
          */
         get: operations["listTopLevelOrganizationUsageSummary"];
         put?: never;
@@ -1557,8 +1635,8 @@ export interface paths {
          *     With `granularity` the records are re-aggregated per hour, day, month or year. Such a query is
          *     expensive and not paged the usual way: at most 1,000 records come back, and when more remain
          *     `data.metadata.next_page_token` is set; send it back as `next_page_token` to get the next ones.
-         *     The range between `start_date` and `end_date` must be at least one granularity unit. (An older
-         *     revision of the reference gives 65,536 as the limit, which its fragment example still shows.)
+         *     The range between `start_date` and `end_date` must be at least one granularity unit. (The
+         *     reference's fragment example shows a `count` of 65,536 next to a token.)
          *
          *     Resource fields filter as `fields.<fieldName>=<value>` (for example `fields.region=EU`); several
          *     field filters with different names combine with AND. OpenAPI cannot name such wildcard
@@ -1566,12 +1644,10 @@ export interface paths {
          *
          *     With `Accept: text/csv` the records come as CSV; granularity and paging do not apply.
          *
-         *     Contradictions resolved: the signature says `GET` while the curl examples send `-X POST`; the
-         *     signature is followed. The reference's newest revision requires `start_date` and `end_date`
-         *     (ISO 8601 date-times); an older revision makes them optional (last 7 days, or the last
-         *     granularity unit, up to now); the newest revision is followed. The metadata table's names
-         *     (`total_record_count`, `total_page_count`, `page_size`) disagree with the example; the example is
-         *     followed.
+         *     The request line says `GET /service/usage`; the curl example sends `-X POST`. This contract
+         *     follows the request line. `start_date` and `end_date` (ISO 8601 date-times) are required. The
+         *     metadata table's names (`total_record_count`, `total_page_count`, `page_size`) disagree with the
+         *     example's (`totalCount`, `totalPageCount`, `count`); both are described.
          */
         get: operations["listServiceUsage"];
         put?: never;
@@ -1598,9 +1674,9 @@ export interface paths {
         /**
          * List the filterable fields of a service type's usage types
          * @description Returns, for each usage type of a service type, the fields that products can filter on when
-         *     they are defined. `data` is an object keyed by usage type. The signature is printed without a
-         *     leading slash (`service/:serviceType/filterable_fields`); it is modeled at the API root like the
-         *     other usage endpoints.
+         *     they are defined. `data` is an object keyed by usage type. The request line is printed without
+         *     a leading slash (`service/:serviceType/filterable_fields`); the curl example calls
+         *     `/service/stackpath/filterable_fields`, which this contract follows.
          */
         get: operations["listUsageFilterableFields"];
         put?: never;
@@ -1624,8 +1700,8 @@ export interface paths {
          *     the last 30 days. `data` is an object keyed by organization ID; each value is an array of daily
          *     counts covering 30 days up to today.
          *
-         *     The signature is `GET /activity`; the curl examples call `/organizations/activity` (under
-         *     `/api/v2` or `/rest`). The signature is followed.
+         *     The request line says `GET /activity`; the curl example calls `/organizations/activity`. This
+         *     contract follows the request line.
          */
         get: operations["listOrganizationActivityCounts"];
         put?: never;
@@ -1710,8 +1786,10 @@ export interface paths {
         /**
          * List quotas
          * @description Returns the quotas of an organization (by default the caller's): those it owns (manages), those
-         *     assigned to it, or both. The reference types `type` as UUID; its values are `owned` and
-         *     `assigned`, so it is modeled as a string.
+         *     assigned to it, or both. The request line writes both query parameters
+         *     (`GET /quotas?organization_id=:id&type=[owned|assigned]`) while the table lists them as
+         *     optional; they are optional here. The reference types `type` as UUID; its values are `owned`
+         *     and `assigned`, so it is modeled as a string enum.
          */
         get: operations["listQuotas"];
         put?: never;
@@ -1722,8 +1800,9 @@ export interface paths {
          *     apply it). A connection has at most one default quota and one default trial quota: creating a
          *     new default takes the flag away from the previous one.
          *
-         *     The reference (revision 77cdd1a) says the response's `data` holds the created quota but prints
-         *     no response body, so the example shows the quota shape of the retrieve section.
+         *     The reference says the response's `data` holds the created quota but prints no response body,
+         *     so the example shows the quota shape of the retrieve section. (The text points to
+         *     `POST /quotas/apply` for applying a quota; the reference documents no such endpoint.)
          */
         post: operations["createQuota"];
         delete?: never;
@@ -1757,24 +1836,18 @@ export interface paths {
          *     `POST /quotas/{id}/default`. `quotaDetails` replaces the previous limits entirely: send one
          *     limit for every metric the plugin enforces. The answer carries the updated quota in `data` and
          *     a task that applies the new limits to the organizations and environments the quota is assigned
-         *     to on the backend service. (The reference's curl omits the ID from the URL; the signature's
-         *     `/quotas/{id}` is followed.)
+         *     to on the backend service. (The reference's curl omits the ID from the URL; the request
+         *     line's `/quotas/{id}` is followed.)
          */
         put: operations["updateQuota"];
-        /**
-         * Make a quota a default (signature form)
-         * @deprecated
-         * @description The reference's signature line for "Assign quota to be default quota" is
-         *     `POST /quotas/:quota_id?service=true&trial=false`, while its curl and the update section use
-         *     `POST /quotas/:id/default`. The `/default` form is modeled as `setQuotaDefault`; this entry
-         *     keeps the signature's form, deprecated, so that clients written against it can be checked.
-         *     Behaviour and answer are those of `setQuotaDefault`.
-         */
-        post: operations["setQuotaDefaultLegacy"];
+        post?: never;
         /**
          * Delete a quota
          * @description Deletes a quota. When the quota is assigned to organizations, `quota_id` names the quota that
-         *     replaces it. The reference answers with a task already in `SUCCESS`.
+         *     replaces it. The request line writes it (`DELETE /quotas/:id1?quota_id=:id2`, the path's
+         *     `:id1` being the quota to delete) while the table lists it as optional and the text says it
+         *     is needed only for a quota that is assigned; it is optional here. The reference answers with
+         *     a task already in `SUCCESS`.
          */
         delete: operations["deleteQuota"];
         options?: never;
@@ -1803,9 +1876,14 @@ export interface paths {
          *     connection (`trial=true`), or both. Only a quota owned by the connection's owner can be made a
          *     default. Passing `false` never removes a default flag.
          *
-         *     The reference's signature omits `/default` (`POST /quotas/:quota_id?...`) while its curl and
-         *     the update section name `/quotas/:id/default`; the `/default` path is followed here and the
-         *     signature's form is kept as the deprecated `setQuotaDefaultLegacy`.
+         *     The request line is `POST /quotas/:quota_id?service=true&trial=false`, without `/default`,
+         *     while the curl example calls `POST /quotas/:id/default?service=true&trial=false`. This
+         *     contract follows the curl example: `/quotas/{id}/default` is the current path, and no
+         *     `POST /quotas/{id}` operation is described. The two have disagreed since the section was
+         *     added (commit abb95e2d, 2021-03-01); the "Update a quota" section, added later (commit
+         *     7d9dcfab, 2021-03-22) and still present in the newest revision (eb7d50d1), also names
+         *     `quotas/:id/default` as the way to change the default flags. Both query parameters are
+         *     optional, as the table lists them.
          */
         post: operations["setQuotaDefault"];
         delete?: never;
@@ -1862,6 +1940,9 @@ export interface paths {
          * Clear the fetcher cache
          * @description Empties the cache of entities the fetcher has read from the backend service, for one
          *     environment of one service connection. Caching is switched on or off per service connection.
+         *
+         *     The request line says `DELETE /cache/fetcher`; the curl example calls `/rest/cache/fetcher`, the
+         *     portal's internal prefix. This contract follows the request line.
          */
         delete: operations["clearFetcherCache"];
         options?: never;
@@ -1895,8 +1976,8 @@ export interface paths {
          *     rollbacks run in the background; their `state` changes as they complete. The caller needs the
          *     reseller pricing permission on the reseller (otherwise 404).
          *
-         *     The reference's curl for this section is a copy of the GET one (`/rollbacks/<id>`, no
-         *     `-X POST`); the signature `POST /rollbacks` is followed.
+         *     The curl example of this section is a copy of the GET one (`/rollbacks/<id>`, no `-X POST`);
+         *     this contract follows the request line, `POST /rollbacks`, which the request body fits.
          */
         post: operations["createRollbackTrigger"];
         delete?: never;
@@ -1989,13 +2070,13 @@ export interface paths {
         };
         /**
          * List pricings
-         * @description Returns the pricings configured in the system, with their product catalogs and priced products. The reference's curl examples address `/rest/...`; the signature's path under `/api/v2` is followed.
+         * @description Lists the pricings of your organization, with their product catalogs and priced products.
          */
         get: operations["listPricings"];
         put?: never;
         /**
          * Create a pricing
-         * @description Creates a pricing: prices, in each supported currency, for products of the given product catalogs, effective from a date. Pricing tiers are optional. (The reference's request example leaves a trailing comma after the first product's tiers; it is repaired here.) The reference's curl examples address `/rest/...`; the signature's path under `/api/v2` is followed.
+         * @description Creates a pricing and puts a price, in each supported currency, on the selected products, effective from a date; pricing tiers are optional. When prices are created with an effective date on or before the current date, a rollback regenerates the affected prices. (The reference's request example leaves a trailing comma after a product `id`; it is repaired here.)
          */
         post: operations["createPricing"];
         delete?: never;
@@ -2011,7 +2092,7 @@ export interface paths {
             path: {
                 /**
                  * @description ID of the pricing.
-                 * @example 03bc22bd-adc4-46b8-988d-afddc24c0cb5
+                 * @example 73eb0d75-03b0-44e2-9cbf-9ad25dff5da5
                  */
                 id: string;
             };
@@ -2019,20 +2100,111 @@ export interface paths {
         };
         /**
          * Retrieve a pricing
-         * @description Returns one pricing with its product catalogs (categories and products included) and priced products. The reference's curl examples address `/rest/...`; the signature's path under `/api/v2` is followed.
+         * @description Returns one pricing of your organization with its product catalogs and priced products. (The reference documents a second `GET /pricings/:id`, the effective pricing at a date, whose curl example calls `/pricings/:id/effective`: see `getEffectivePricing`.)
          */
         get: operations["getPricing"];
         /**
          * Update a pricing
-         * @description Changes the name and description of a pricing; nothing else can be updated this way. The reference's curl examples address `/rest/...`; the signature's path under `/api/v2` is followed.
+         * @description Updates the name and description of a pricing. Anything else changes through pricing changes (`POST /pricings/{id}/changes`).
          */
         put: operations["updatePricing"];
         post?: never;
         /**
          * Delete a pricing
-         * @description Deletes a pricing. A pricing used by a pricing package (applied pricing) cannot be deleted. The reference answers with a task already in `SUCCESS`. The reference's curl examples address `/rest/...`; the signature's path under `/api/v2` is followed.
+         * @description Deletes a pricing that no pricing package uses. The newest revision of the reference prints no answer (its curl example even sends a request body placeholder); until 2020-09-14 it answered a task already in `SUCCESS`, which is described here.
          */
         delete: operations["deletePricing"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pricings/{id}/effective": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the pricing.
+                 * @example 73eb0d75-03b0-44e2-9cbf-9ad25dff5da5
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Retrieve the effective pricing at a date
+         * @description Returns a pricing of your organization as in effect at a date: every pricing change up to that date applied. The reference's request line for this section repeats `GET /pricings/:id` (the line of "Retrieve pricing"), while its curl example calls `/pricings/:id/effective?date=2021-01-01`. This contract follows the curl example, since the request line would collide with the plain retrieval.
+         */
+        get: operations["getEffectivePricing"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pricings/{id}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the pricing.
+                 * @example 73eb0d75-03b0-44e2-9cbf-9ad25dff5da5
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * List pricing changes
+         * @description Returns every change of a pricing. Pricing changes alter a pricing from their effective date: products added (`ADD_PRODUCTS`), prices or tiers modified (`MODIFY_PRODUCTS`), priced products deprecated (`REMOVE_PRODUCTS`) or currencies added (`ADD_CURRENCIES`).
+         */
+        get: operations["listPricingChanges"];
+        put?: never;
+        /**
+         * Add a pricing change
+         * @description Adds a change to a pricing. Pricing changes alter a pricing from their effective date: products added (`ADD_PRODUCTS`), prices or tiers modified (`MODIFY_PRODUCTS`), priced products deprecated (`REMOVE_PRODUCTS`) or currencies added (`ADD_CURRENCIES`). Each type has its own required fields (see the request schema). The reference prints no answer for this call; this contract describes the new change in `data`, shaped as in `GET /pricings/{id}/changes`, which is how the portal answers creations.
+         */
+        post: operations["createPricingChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pricings/{id}/changes/{change_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the pricing.
+                 * @example 73eb0d75-03b0-44e2-9cbf-9ad25dff5da5
+                 */
+                id: string;
+                /**
+                 * @description ID of the pricing change.
+                 * @example 920d7ee9-8771-4485-a0f2-2e122db83c32
+                 */
+                change_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Update a pricing change
+         * @description Updates a future change of a pricing. The body is that of `POST /pricings/{id}/changes`; the `pricingChangeType` cannot change. The reference gives no request example of its own (the one here is the "Remove product body" of the add section, the change the curl example's ID designates) and prints no answer for this call; this contract describes the updated change in `data`, shaped as in `GET /pricings/{id}/changes`.
+         */
+        put: operations["updatePricingChange"];
+        post?: never;
+        /**
+         * Remove a pricing change
+         * @description Removes a future change from a pricing. The reference prints no answer for this call; this contract describes a task already in `SUCCESS`, as the pricing family's other deletions answer.
+         */
+        delete: operations["deletePricingChange"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2047,13 +2219,13 @@ export interface paths {
         };
         /**
          * List pricing packages
-         * @description Returns the pricing packages configured in the system, with a subset of their pricing. Pricing packages are the newer name of applied pricings (`/applied_pricings`, same shape).
+         * @description Returns the pricing packages configured in the system, each with a subset of its pricing.
          */
         get: operations["listPricingPackages"];
         put?: never;
         /**
          * Create a pricing package
-         * @description Assigns a pricing, in one of its currencies, to the organizations selected by a scope, from a start date. When the owner organization has no default pricing package yet, its billing settings are updated to use the first one created. Pricing packages are the newer name of applied pricings (`/applied_pricings`, same shape).
+         * @description Creates a pricing package: assigns a pricing, in one of its currencies, to the organizations selected by a scope, from a start date. If the organization has no default pricing package yet, its billing settings are updated the first time a pricing package is created under it.
          */
         post: operations["createPricingPackage"];
         delete?: never;
@@ -2069,7 +2241,7 @@ export interface paths {
             path: {
                 /**
                  * @description ID of the pricing package.
-                 * @example d08b9332-d26e-42fe-b272-3071f2d64839
+                 * @example 8bb5e457-41c3-410b-aced-b9c694ff141a
                  */
                 id: string;
             };
@@ -2077,18 +2249,18 @@ export interface paths {
         };
         /**
          * Retrieve a pricing package
-         * @description Returns one pricing package. Pricing packages are the newer name of applied pricings (`/applied_pricings`, same shape).
+         * @description Returns the details of a pricing package.
          */
         get: operations["getPricingPackage"];
         /**
          * Update a pricing package
-         * @description Replaces the pricing, currency, scope and dates of a pricing package. Changing the pricing, the scope or the dates may roll back charges already computed. Pricing packages are the newer name of applied pricings (`/applied_pricings`, same shape).
+         * @description Updates a pricing package. Changing its pricing, scope, start date or end date may roll back charges.
          */
         put: operations["updatePricingPackage"];
         post?: never;
         /**
          * Delete a pricing package
-         * @description Deletes a pricing package; deleting one that is `ACTIVE` or `EXPIRED` may roll back charges. The reference answers with a task already in `SUCCESS`. Pricing packages are the newer name of applied pricings (`/applied_pricings`, same shape).
+         * @description Deletes a pricing package. Deleting one that is `ACTIVE` or `EXPIRED` may roll back charges. The answer is a task already in `SUCCESS`.
          */
         delete: operations["deletePricingPackage"];
         options?: never;
@@ -2105,13 +2277,13 @@ export interface paths {
         };
         /**
          * List product catalogs
-         * @description Returns the product catalogs configured in the system, with their categories and products. The Products family of the reference documents product catalogs (with their categories and products) under `/product_catalogs`. The reference's curl examples address `/rest/...`; the signature's path under `/api/v2` is followed.
+         * @description Returns the product catalogs configured in the system, with their categories and products.
          */
         get: operations["listProductCatalogs"];
         put?: never;
         /**
          * Create a product catalog
-         * @description Creates a product catalog for a service type, with its categories and products. Category IDs are chosen by the caller; product IDs are assigned. The Products family of the reference documents product catalogs (with their categories and products) under `/product_catalogs`. The reference's curl examples address `/rest/...`; the signature's path under `/api/v2` is followed.
+         * @description Creates a product catalog for a service type (all its connections or specific ones), with its categories and products. Category IDs are chosen by the caller; product IDs are assigned.
          */
         post: operations["createProductCatalog"];
         delete?: never;
@@ -2135,18 +2307,18 @@ export interface paths {
         };
         /**
          * Retrieve a product catalog
-         * @description Returns one product catalog with its categories and products. The Products family of the reference documents product catalogs (with their categories and products) under `/product_catalogs`. The reference's curl examples address `/rest/...`; the signature's path under `/api/v2` is followed.
+         * @description Returns the details of a product catalog, with its categories and products.
          */
         get: operations["getProductCatalog"];
         /**
          * Update a product catalog
-         * @description Updates a product catalog with its categories and products. The service type and existing SKUs cannot change, categories and products cannot be removed, and deprecated products cannot be changed or un-deprecated. (The reference's request example leaves a trailing comma after a product's `filters`; it is repaired here.) The Products family of the reference documents product catalogs (with their categories and products) under `/product_catalogs`. The reference's curl examples address `/rest/...`; the signature's path under `/api/v2` is followed.
+         * @description Updates a product catalog with its categories and products. The service type and the SKUs of existing products cannot be edited; categories and products cannot be deleted, only products marked deprecated, and deprecated products cannot be updated or un-deprecated. A changed product definition applies to future usage only; a manual rollback reprocesses past usage with it. (The reference's request example leaves a trailing comma after a product's `filters`; it is repaired here.)
          */
         put: operations["updateProductCatalog"];
         post?: never;
         /**
          * Delete a product catalog
-         * @description Deletes a product catalog; a catalog used by a pricing cannot be deleted. The reference answers with a task already in `SUCCESS`. The Products family of the reference documents product catalogs (with their categories and products) under `/product_catalogs`. The reference's curl examples address `/rest/...`; the signature's path under `/api/v2` is followed.
+         * @description Deletes a product catalog; a catalog with associated pricings cannot be deleted. The answer is a task already in `SUCCESS`.
          */
         delete: operations["deleteProductCatalog"];
         options?: never;
@@ -2163,13 +2335,15 @@ export interface paths {
         };
         /**
          * List applied pricings
-         * @description Returns the applied pricings configured in the system, with a subset of their pricing. Applied pricings are the older name of pricing packages (`/pricing_packages`, same shape). Of the two reference pages, `_applied_pricings.md` is followed; the misspelt `_applied_princings.md` is an unfinished draft (empty examples) whose request table names `ownerOrganization.id`, a required `billingDay`, `tags` and a `TAG_ANYMATCH` scope that the fuller page and its examples do not have. The reference's curl examples address `/rest/...`; the signature's path under `/api/v2` is followed.
+         * @deprecated
+         * @description **Deprecated.** Dropped from the reference on 2022-07-19 (commit b77776b9); moved to `GET /pricing_packages`. Portals on an older release may still serve it. Returned the applied pricings configured in the system, each with a subset of its pricing.
          */
         get: operations["listAppliedPricings"];
         put?: never;
         /**
          * Create an applied pricing
-         * @description Assigns a pricing, in one of its currencies, to the organizations selected by a scope, from a start date. When the owner organization has no default pricing package yet, its billing settings are updated to use the first one created. Applied pricings are the older name of pricing packages (`/pricing_packages`, same shape). Of the two reference pages, `_applied_pricings.md` is followed; the misspelt `_applied_princings.md` is an unfinished draft (empty examples) whose request table names `ownerOrganization.id`, a required `billingDay`, `tags` and a `TAG_ANYMATCH` scope that the fuller page and its examples do not have. The reference's curl examples address `/rest/...`; the signature's path under `/api/v2` is followed.
+         * @deprecated
+         * @description **Deprecated.** Dropped from the reference on 2022-07-19 (commit b77776b9); moved to `POST /pricing_packages`. Portals on an older release may still serve it. Created an applied pricing: a pricing, in one of its currencies, assigned to the organizations selected by a scope, from a start date.
          */
         post: operations["createAppliedPricing"];
         delete?: never;
@@ -2185,7 +2359,7 @@ export interface paths {
             path: {
                 /**
                  * @description ID of the applied pricing.
-                 * @example d08b9332-d26e-42fe-b272-3071f2d64839
+                 * @example 8bb5e457-41c3-410b-aced-b9c694ff141a
                  */
                 id: string;
             };
@@ -2193,18 +2367,21 @@ export interface paths {
         };
         /**
          * Retrieve an applied pricing
-         * @description Returns one applied pricing. Applied pricings are the older name of pricing packages (`/pricing_packages`, same shape). Of the two reference pages, `_applied_pricings.md` is followed; the misspelt `_applied_princings.md` is an unfinished draft (empty examples) whose request table names `ownerOrganization.id`, a required `billingDay`, `tags` and a `TAG_ANYMATCH` scope that the fuller page and its examples do not have. The reference's curl examples address `/rest/...`; the signature's path under `/api/v2` is followed.
+         * @deprecated
+         * @description **Deprecated.** Dropped from the reference on 2022-07-19 (commit b77776b9); moved to `GET /pricing_packages/{id}`. Portals on an older release may still serve it. Returned the details of an applied pricing.
          */
         get: operations["getAppliedPricing"];
         /**
          * Update an applied pricing
-         * @description Replaces the pricing, currency, scope and dates of an applied pricing. Changing the pricing, the scope or the dates may roll back charges already computed. Applied pricings are the older name of pricing packages (`/pricing_packages`, same shape). Of the two reference pages, `_applied_pricings.md` is followed; the misspelt `_applied_princings.md` is an unfinished draft (empty examples) whose request table names `ownerOrganization.id`, a required `billingDay`, `tags` and a `TAG_ANYMATCH` scope that the fuller page and its examples do not have. The reference's curl examples address `/rest/...`; the signature's path under `/api/v2` is followed.
+         * @deprecated
+         * @description **Deprecated.** Dropped from the reference on 2022-07-19 (commit b77776b9); moved to `PUT /pricing_packages/{id}`. Portals on an older release may still serve it. Updated an applied pricing; changing its pricing, scope, start date or end date may roll back charges.
          */
         put: operations["updateAppliedPricing"];
         post?: never;
         /**
          * Delete an applied pricing
-         * @description Deletes an applied pricing; deleting one that is `ACTIVE` or `EXPIRED` may roll back charges. The reference answers with a task already in `SUCCESS`. Applied pricings are the older name of pricing packages (`/pricing_packages`, same shape). Of the two reference pages, `_applied_pricings.md` is followed; the misspelt `_applied_princings.md` is an unfinished draft (empty examples) whose request table names `ownerOrganization.id`, a required `billingDay`, `tags` and a `TAG_ANYMATCH` scope that the fuller page and its examples do not have. The reference's curl examples address `/rest/...`; the signature's path under `/api/v2` is followed.
+         * @deprecated
+         * @description **Deprecated.** Dropped from the reference on 2022-07-19 (commit b77776b9); moved to `DELETE /pricing_packages/{id}`. Portals on an older release may still serve it. Deleted an applied pricing (one that is `ACTIVE` or `EXPIRED` may roll back charges), answering a task already in `SUCCESS`.
          */
         delete: operations["deleteAppliedPricing"];
         options?: never;
@@ -2227,13 +2404,15 @@ export interface paths {
         };
         /**
          * List the discounts of an applied pricing
-         * @description Returns the discounts of an applied pricing, optionally only those of one type. Documented by `_discounts.md` (list only, with `durationMonths`) and by the revision of `_package_discounts.md` served by default (0a2a7c0), whose paths are under `/applied_pricings`. The newer revision of that page moves these operations under `/pricing_packages` (see the Package discounts tag). The reference's curl examples address `/rest/...`; the signature's path under `/api/v2` is followed.
+         * @deprecated
+         * @description **Deprecated.** Dropped from the reference on 2022-07-19 (commit b77776b9); moved to `GET /pricing_packages/{pricing_package_id}/discounts`. Portals on an older release may still serve it. Returned the discounts of an applied pricing, optionally only those of one type.
          */
         get: operations["listAppliedPricingDiscounts"];
         put?: never;
         /**
          * Create a discount on an applied pricing
-         * @description Creates a percentage or credit discount for the organizations the applied pricing applies to. Depending on `discountScope`, `packageDiscount`, `discountedCategories` or `discountedProducts` is required (the reference lists all three as required, conditionally). (The reference's request example leaves a trailing comma; it is repaired here.) Documented by `_discounts.md` (list only, with `durationMonths`) and by the revision of `_package_discounts.md` served by default (0a2a7c0), whose paths are under `/applied_pricings`. The newer revision of that page moves these operations under `/pricing_packages` (see the Package discounts tag). The reference's curl examples address `/rest/...`; the signature's path under `/api/v2` is followed.
+         * @deprecated
+         * @description **Deprecated.** Dropped from the reference on 2022-07-19 (commit b77776b9); moved to `POST /pricing_packages/{pricing_package_id}/discounts`. Portals on an older release may still serve it. Created a percentage or credit discount offered to the organizations the applied pricing applied to. (The reference's request example ends with a trailing comma; it is repaired here.)
          */
         post: operations["createAppliedPricingDiscount"];
         delete?: never;
@@ -2262,18 +2441,21 @@ export interface paths {
         };
         /**
          * Retrieve a discount of an applied pricing
-         * @description Returns one discount. The reference's example wraps it in an array inside `data`; the schema accepts the object or the array. Documented by `_discounts.md` (list only, with `durationMonths`) and by the revision of `_package_discounts.md` served by default (0a2a7c0), whose paths are under `/applied_pricings`. The newer revision of that page moves these operations under `/pricing_packages` (see the Package discounts tag). The reference's curl examples address `/rest/...`; the signature's path under `/api/v2` is followed.
+         * @deprecated
+         * @description **Deprecated.** Dropped from the reference on 2022-07-19 (commit b77776b9); moved to `GET /pricing_packages/{pricing_package_id}/discounts/{id}`. Portals on an older release may still serve it. Returned the details of a discount.
          */
         get: operations["getAppliedPricingDiscount"];
         /**
          * Edit a discount of an applied pricing
-         * @description Edits a discount that has not ended: an `UPCOMING` discount can change entirely, a `CURRENT` one only its name and cutoff date. (The reference's request example leaves a trailing comma; it is repaired here.) Documented by `_discounts.md` (list only, with `durationMonths`) and by the revision of `_package_discounts.md` served by default (0a2a7c0), whose paths are under `/applied_pricings`. The newer revision of that page moves these operations under `/pricing_packages` (see the Package discounts tag). The reference's curl examples address `/rest/...`; the signature's path under `/api/v2` is followed.
+         * @deprecated
+         * @description **Deprecated.** Dropped from the reference on 2022-07-19 (commit b77776b9); moved to `PUT /pricing_packages/{pricing_package_id}/discounts/{id}`. Portals on an older release may still serve it. Edited a discount that had not ended (only the name and cutoff date of a `CURRENT` one). (The reference's request example ends with a trailing comma; it is repaired here.)
          */
         put: operations["updateAppliedPricingDiscount"];
         post?: never;
         /**
          * Delete a discount of an applied pricing
-         * @description Deletes a discount; only `UPCOMING` discounts can be deleted. The reference answers with a task already in `SUCCESS`. Documented by `_discounts.md` (list only, with `durationMonths`) and by the revision of `_package_discounts.md` served by default (0a2a7c0), whose paths are under `/applied_pricings`. The newer revision of that page moves these operations under `/pricing_packages` (see the Package discounts tag). The reference's curl examples address `/rest/...`; the signature's path under `/api/v2` is followed.
+         * @deprecated
+         * @description **Deprecated.** Dropped from the reference on 2022-07-19 (commit b77776b9); moved to `DELETE /pricing_packages/{pricing_package_id}/discounts/{id}`. Portals on an older release may still serve it. Deleted an `UPCOMING` discount, answering a task already in `SUCCESS`.
          */
         delete: operations["deleteAppliedPricingDiscount"];
         options?: never;
@@ -2302,7 +2484,8 @@ export interface paths {
         get?: never;
         /**
          * Deactivate a discount of an applied pricing
-         * @description Deactivates a `CURRENT` or `ENDED` discount. Deactivation is final. No request body. Documented by `_discounts.md` (list only, with `durationMonths`) and by the revision of `_package_discounts.md` served by default (0a2a7c0), whose paths are under `/applied_pricings`. The newer revision of that page moves these operations under `/pricing_packages` (see the Package discounts tag). The reference's curl examples address `/rest/...`; the signature's path under `/api/v2` is followed.
+         * @deprecated
+         * @description **Deprecated.** Dropped from the reference on 2022-07-19 (commit b77776b9); moved to `PUT /pricing_packages/{pricing_package_id}/discounts/{id}/deactivate`. Portals on an older release may still serve it. Deactivated, for good, a discount with status `CURRENT` or `ENDED`.
          */
         put: operations["deactivateAppliedPricingDiscount"];
         post?: never;
@@ -2327,13 +2510,13 @@ export interface paths {
         };
         /**
          * List the discounts of an organization
-         * @description Returns the discounts of an organization, optionally only those of one type, with the names of the discounted categories or products. Organization discounts are given to one organization directly (as opposed to discounts of a pricing package).
+         * @description Returns the discounts given directly to an organization, optionally only those of one type, with the names of the discounted categories or products.
          */
         get: operations["listOrganizationDiscounts"];
         put?: never;
         /**
          * Create an organization discount
-         * @description Creates a percentage or credit discount for an organization. The reference's table lists `packageDiscount`, `discountedProducts` and `discountedCategories` as required, but its example omits `packageDiscount` for a `CATEGORIES` discount: the value matching `scope` is what is needed, so only name, type, scope and start date are marked required. (The request example's trailing comma is repaired.) Organization discounts are given to one organization directly (as opposed to discounts of a pricing package).
+         * @description Creates a percentage or credit discount for an organization. The reference's Required table also lists `packageDiscount`, but its own request example (a `CATEGORIES` discount) omits it, so it is not required here; the other fields of the table are. (The request example's trailing comma is repaired.)
          */
         post: operations["createOrganizationDiscount"];
         delete?: never;
@@ -2362,18 +2545,18 @@ export interface paths {
         };
         /**
          * Retrieve an organization discount
-         * @description Returns one discount of an organization. Organization discounts are given to one organization directly (as opposed to discounts of a pricing package).
+         * @description Returns the details of a discount of an organization.
          */
         get: operations["getOrganizationDiscount"];
         /**
          * Edit an organization discount
-         * @description Edits a discount that has not ended: an `UPCOMING` discount can change entirely, a `CURRENT` one only its name and cutoff date. Organization discounts are given to one organization directly (as opposed to discounts of a pricing package).
+         * @description Edits a discount that has not ended: only the name and cutoff date of a `CURRENT` discount, every field of an `UPCOMING` one. (The reference's answer adds `mode` and `isDeactivated`, which the attribute tables do not list.)
          */
         put: operations["updateOrganizationDiscount"];
         post?: never;
         /**
          * Delete an organization discount
-         * @description Deletes a discount; only `UPCOMING` discounts can be deleted. The reference answers with a task already in `SUCCESS`. Organization discounts are given to one organization directly (as opposed to discounts of a pricing package).
+         * @description Deletes a discount; only discounts with status `UPCOMING` can be deleted. The answer is a task already in `SUCCESS`.
          */
         delete: operations["deleteOrganizationDiscount"];
         options?: never;
@@ -2396,13 +2579,13 @@ export interface paths {
         };
         /**
          * List the discounts of a pricing package
-         * @description Returns the discounts of a pricing package, optionally only those of one type. Documented by revision b77776b of `_package_discounts.md` (the revision that goes with `_pricing_packages.md`); the revision served by default documents the same operations under `/applied_pricings` (see the Discounts tag). Its curl examples mix `/rest/...` and `/api/v2/...`; the signature's path is followed.
+         * @description Returns the discounts of a pricing package, optionally only those of one type. The request line says `GET /pricing_packages/:pricing_package_id/discounts?type=:type`; the curl example calls `/rest/pricing_packages/...`, the portal's internal prefix. This contract follows the request line.
          */
         get: operations["listPricingPackageDiscounts"];
         put?: never;
         /**
          * Create a discount on a pricing package
-         * @description Creates a percentage or credit discount for the organizations the pricing package applies to. Depending on `discountScope`, `packageDiscount`, `discountedCategories` or `discountedProducts` is required (the reference lists all three as required, conditionally). (The reference's request example leaves a trailing comma; it is repaired here.) Documented by revision b77776b of `_package_discounts.md` (the revision that goes with `_pricing_packages.md`); the revision served by default documents the same operations under `/applied_pricings` (see the Discounts tag). Its curl examples mix `/rest/...` and `/api/v2/...`; the signature's path is followed.
+         * @description Creates a percentage or credit discount offered to the organizations the pricing package applies to. (The reference's request example ends with a trailing comma; it is repaired here.) The request line says `POST /pricing_packages/:pricing_package_id/discounts`; the curl example calls `/rest/pricing_packages/...`, the portal's internal prefix. This contract follows the request line.
          */
         post: operations["createPricingPackageDiscount"];
         delete?: never;
@@ -2431,18 +2614,18 @@ export interface paths {
         };
         /**
          * Retrieve a discount of a pricing package
-         * @description Returns one discount. The reference's example wraps it in an array inside `data`; the schema accepts the object or the array. Documented by revision b77776b of `_package_discounts.md` (the revision that goes with `_pricing_packages.md`); the revision served by default documents the same operations under `/applied_pricings` (see the Discounts tag). Its curl examples mix `/rest/...` and `/api/v2/...`; the signature's path is followed.
+         * @description Returns the details of a discount. The request line says `GET /pricing_packages/:pricing_package_id/discounts/:id`; the curl example calls `/rest/pricing_packages/...`, the portal's internal prefix. This contract follows the request line.
          */
         get: operations["getPricingPackageDiscount"];
         /**
          * Edit a discount of a pricing package
-         * @description Edits a discount that has not ended: an `UPCOMING` discount can change entirely, a `CURRENT` one only its name and cutoff date. (The reference's request example leaves a trailing comma; it is repaired here.) Documented by revision b77776b of `_package_discounts.md` (the revision that goes with `_pricing_packages.md`); the revision served by default documents the same operations under `/applied_pricings` (see the Discounts tag). Its curl examples mix `/rest/...` and `/api/v2/...`; the signature's path is followed.
+         * @description Edits a discount that has not ended: only the name and cutoff date of a `CURRENT` discount, every field of an `UPCOMING` one. (The reference's request example ends with a trailing comma; it is repaired here.)
          */
         put: operations["updatePricingPackageDiscount"];
         post?: never;
         /**
          * Delete a discount of a pricing package
-         * @description Deletes a discount; only `UPCOMING` discounts can be deleted. The reference answers with a task already in `SUCCESS`. Documented by revision b77776b of `_package_discounts.md` (the revision that goes with `_pricing_packages.md`); the revision served by default documents the same operations under `/applied_pricings` (see the Discounts tag). Its curl examples mix `/rest/...` and `/api/v2/...`; the signature's path is followed.
+         * @description Deletes a discount; only discounts with status `UPCOMING` can be deleted. The answer is a task already in `SUCCESS`.
          */
         delete: operations["deletePricingPackageDiscount"];
         options?: never;
@@ -2471,7 +2654,7 @@ export interface paths {
         get?: never;
         /**
          * Deactivate a discount of a pricing package
-         * @description Deactivates a `CURRENT` or `ENDED` discount. Deactivation is final. No request body. Documented by revision b77776b of `_package_discounts.md` (the revision that goes with `_pricing_packages.md`); the revision served by default documents the same operations under `/applied_pricings` (see the Discounts tag). Its curl examples mix `/rest/...` and `/api/v2/...`; the signature's path is followed.
+         * @description Deactivates a discount with status `CURRENT` or `ENDED`. Deactivation is final: the discount cannot be reactivated.
          */
         put: operations["deactivatePricingPackageDiscount"];
         post?: never;
@@ -2496,7 +2679,7 @@ export interface paths {
         put?: never;
         /**
          * Create a commitment
-         * @description Creates a commitment for an organization, at a fixed price or as a discount on the utility price of each product. Commitments (pricing v2) are products an organization commits to use at a negotiated price.
+         * @description Creates a commitment for an organization, at a fixed price or as a discount on the utility price of each product. The section's table is headed "Attributes"; `startDate` "must be specified", and this contract also requires the fields every request example carries. Commitments (pricing v2) are products an organization commits to use at a negotiated price.
          */
         post: operations["createCommitment"];
         delete?: never;
@@ -2574,13 +2757,15 @@ export interface paths {
         };
         /**
          * List resource commitments
-         * @description Returns the resource commitments visible to the caller. The reference's curl examples address `/v1/resource_commitments`; the signature's path under `/api/v2` is followed. Listing needs the `Usage: View` permission (own organization only) or `Commitments: Manage` (every commitment); changes need `Commitments: Manage`.
+         * @deprecated
+         * @description **Deprecated.** Dropped from the reference on 2022-06-23 (commit 7be079c2); moved to `GET /commitments`. Portals on an older release may still serve it. (The replacement, commitments v2, added by the same commit, has a different model.) It returned the resource commitments visible to the caller. Last documented in _resource_commitments.md at commit d95ffcfe (2022-05-26), whose curl examples call `/api/v2/resource_commitments`. Listing needed the `Usage: View` permission (own organization only) or `Commitments: Manage` (every commitment); changes needed `Commitments: Manage`.
          */
         get: operations["listResourceCommitments"];
         put?: never;
         /**
          * Create a resource commitment
-         * @description Creates a resource commitment on a service connection. The reference lists `endDate` among the required fields but says it may be omitted for no end; it is optional here. The reference shows no answer, only that `data` holds the created commitment: the example is the retrieve section's. (The request example's `{ ... }` placeholders and trailing commas are repaired.) The reference's curl examples address `/v1/resource_commitments`; the signature's path under `/api/v2` is followed. Listing needs the `Usage: View` permission (own organization only) or `Commitments: Manage` (every commitment); changes need `Commitments: Manage`.
+         * @deprecated
+         * @description **Deprecated.** Dropped from the reference on 2022-06-23 (commit 7be079c2); moved to `POST /commitments`. Portals on an older release may still serve it. (The replacement, commitments v2, added by the same commit, has a different model.) It created a resource commitment on a service connection. The last revision listed `endDate` among the required fields but said it may be omitted for no end; it is optional here. It showed no answer, only that `data` holds the created commitment: the example is the retrieve section's. (The request example's `{ ... }` placeholders and trailing commas are repaired.) Last documented in _resource_commitments.md at commit d95ffcfe (2022-05-26), whose curl examples call `/api/v2/resource_commitments`. Listing needed the `Usage: View` permission (own organization only) or `Commitments: Manage` (every commitment); changes needed `Commitments: Manage`.
          */
         post: operations["createResourceCommitment"];
         delete?: never;
@@ -2595,7 +2780,7 @@ export interface paths {
             header?: never;
             path: {
                 /**
-                 * @description ID of the resource commitment (the reference's curl examples use a non-UUID value, so no format is enforced).
+                 * @description ID of the resource commitment. (The last revision's curl examples pass `fbgc7647-71e6-w69b-998a-c02rf58bf2e6`, not a UUID; the example here is the id of its example answers.)
                  * @example f5dc7647-71e6-4b9b-998a-c0e4d38bf2e6
                  */
                 id: string;
@@ -2604,18 +2789,21 @@ export interface paths {
         };
         /**
          * Retrieve a resource commitment
-         * @description Returns one resource commitment. The reference's curl examples address `/v1/resource_commitments`; the signature's path under `/api/v2` is followed. Listing needs the `Usage: View` permission (own organization only) or `Commitments: Manage` (every commitment); changes need `Commitments: Manage`.
+         * @deprecated
+         * @description **Deprecated.** Dropped from the reference on 2022-06-23 (commit 7be079c2); moved to `GET /commitments/{id}`. Portals on an older release may still serve it. (The replacement, commitments v2, added by the same commit, has a different model.) It returned one resource commitment. Last documented in _resource_commitments.md at commit d95ffcfe (2022-05-26), whose curl examples call `/api/v2/resource_commitments`. Listing needed the `Usage: View` permission (own organization only) or `Commitments: Manage` (every commitment); changes needed `Commitments: Manage`.
          */
         get: operations["getResourceCommitment"];
         /**
          * Update a resource commitment
-         * @description Replaces a resource commitment's attributes. The reference shows no answer, only that `data` holds the commitment: the example is the retrieve section's. (The request example's `{ ... }` placeholders are repaired.) The reference's curl examples address `/v1/resource_commitments`; the signature's path under `/api/v2` is followed. Listing needs the `Usage: View` permission (own organization only) or `Commitments: Manage` (every commitment); changes need `Commitments: Manage`.
+         * @deprecated
+         * @description **Deprecated.** Dropped from the reference on 2022-06-23 (commit 7be079c2); moved to `PUT /commitments/{id}`. Portals on an older release may still serve it. (The replacement, commitments v2, added by the same commit, has a different model.) It replaced a resource commitment's attributes. The last revision showed no answer, only that `data` holds the commitment: the example is the retrieve section's. (The request example's `{ ... }` placeholders are repaired.) Last documented in _resource_commitments.md at commit d95ffcfe (2022-05-26), whose curl examples call `/api/v2/resource_commitments`. Listing needed the `Usage: View` permission (own organization only) or `Commitments: Manage` (every commitment); changes needed `Commitments: Manage`.
          */
         put: operations["updateResourceCommitment"];
         post?: never;
         /**
          * Delete a resource commitment
-         * @description Deletes a resource commitment. The reference documents no answer body; an empty 204 answer is assumed, as for the API's other body-less deletes. The reference's curl examples address `/v1/resource_commitments`; the signature's path under `/api/v2` is followed. Listing needs the `Usage: View` permission (own organization only) or `Commitments: Manage` (every commitment); changes need `Commitments: Manage`.
+         * @deprecated
+         * @description **Deprecated.** Dropped from the reference on 2022-06-23 (commit 7be079c2); moved to `DELETE /commitments/{id}`. Portals on an older release may still serve it. (The replacement, commitments v2, added by the same commit, has a different model.) It deleted a resource commitment. The last revision documented no answer body; an empty 204 answer is assumed, as for the API's other body-less deletes. Last documented in _resource_commitments.md at commit d95ffcfe (2022-05-26), whose curl examples call `/api/v2/resource_commitments`. Listing needed the `Usage: View` permission (own organization only) or `Commitments: Manage` (every commitment); changes needed `Commitments: Manage`.
          */
         delete: operations["deleteResourceCommitment"];
         options?: never;
@@ -2632,7 +2820,9 @@ export interface paths {
         };
         /**
          * Get an organization pricing report
-         * @description Returns the cost and usage of an organization over a period, by currency, category and product (with a breakdown per pricing tier), priced with the pricing packages (applied pricings) of the organization's closest reseller, not the organization itself. The signature line garbles the query (`start_date:=end_date=`); the parameter table is followed. Reports of the pricing v2 engine; amounts are decimal strings.
+         * @description Returns the cost and usage of an organization over a period, by currency, category and product (with a breakdown per pricing tier), priced with the pricing packages (applied pricings) of the organization's closest reseller, not the organization itself. The request line garbles the query (`start_date:=end_date=`); the parameter tables are followed. Reports of the pricing v2 engine; amounts are decimal strings.
+         *
+         *     Asked with `Accept: text/csv` (the "Get an organization report as a csv" section, same path), the answer is instead a flat CSV list of the products with their usage and cost; `language` (required by that section's table) chooses the language of the report's values and `currency` restricts it to one currency.
          */
         get: operations["getOrganizationPricingReport"];
         put?: never;
@@ -2652,7 +2842,7 @@ export interface paths {
         };
         /**
          * Get a customers pricing report
-         * @description Returns the cost of a reseller's organization and of all its sub-organizations over a period, one entry per organization and applied pricing, with a subtotal per category. The signature line garbles the query; the parameter table is followed. Reports of the pricing v2 engine; amounts are decimal strings.
+         * @description Returns the cost of a reseller's organization and of all its sub-organizations over a period, one entry per organization and applied pricing, with a subtotal per category. The request line garbles the query (`start_date:=end_date=`); the parameter tables are followed. Reports of the pricing v2 engine; amounts are decimal strings.
          */
         get: operations["getCustomersPricingReport"];
         put?: never;
@@ -2698,7 +2888,7 @@ export interface paths {
         put?: never;
         /**
          * Create a billing provider
-         * @description Adds a billing provider to the root organization or to a reseller. Only the revision of the reference that documents creation is followed; its request example is written as JavaScript with tabs but is valid JSON.
+         * @description Adds a billing provider to the root organization or to a reseller. (The section's request and response examples are marked as JavaScript; they are valid JSON.)
          */
         post: operations["createBillingProvider"];
         delete?: never;
@@ -2727,7 +2917,7 @@ export interface paths {
         get: operations["getBillingProvider"];
         /**
          * Update a billing provider
-         * @description Replaces the name, owner, type and configuration of a billing provider. (The reference's prose for this section speaks of an identity provider, a copy-paste slip; the path and fields are those of billing providers.)
+         * @description Replaces the name, owner, type, default flag and configuration of a billing provider. (The section's request and response examples are marked as JavaScript; they are valid JSON.)
          */
         put: operations["updateBillingProvider"];
         post?: never;
@@ -2844,7 +3034,7 @@ export interface paths {
         };
         /**
          * Find the invoice configuration of an organization
-         * @description Returns the invoice configuration linked to an organization (default, the caller's), or a default configuration when none is set.
+         * @description Returns the invoice configuration linked to an organization (default, the caller's), or a default configuration when none is set. The request line writes `?organizationId=:id`, but the text says that without it the caller's organization is used; the parameter is optional here.
          */
         get: operations["findInvoiceConfiguration"];
         put?: never;
@@ -2875,7 +3065,7 @@ export interface paths {
         get: operations["getInvoiceConfiguration"];
         /**
          * Update an invoice configuration
-         * @description Replaces the invoicing steps of an invoice configuration.
+         * @description Replaces the invoicing steps of an invoice configuration. The reference gives no required-field table for this request (only the attribute table of the answer); `steps` is required here, as on creation, since the update replaces them.
          */
         put: operations["updateInvoiceConfiguration"];
         post?: never;
@@ -2898,7 +3088,9 @@ export interface paths {
         };
         /**
          * List the invoices of an organization
-         * @description Returns the invoices of an organization, optionally for one billing cycle. The reference lists both query parameters as optional.
+         * @description Returns the invoices of an organization for one billing cycle, with their priced usage and the discounts, credits and taxes applied. The request line writes both query parameters into the call, but the parameter table marks them optional: without `organization_id` the caller's organization is used, without `billingCycle` the latest billing cycle.
+         *
+         *     Asked with `Accept: text/csv` (the "List invoices of organization as a csv" section, same request line), the answer is instead a CSV report of the priced products of the organization's invoices, one line per product, header line first; `language` then chooses the language of the report's values.
          */
         get: operations["listInvoices"];
         put?: never;
@@ -2924,7 +3116,7 @@ export interface paths {
         };
         /**
          * List the invoices of a reseller's customers
-         * @description Returns the invoices of the customers (sub-organizations) of a reseller, optionally for one billing cycle.
+         * @description Returns the invoices of the customers (sub-organizations) of a reseller, optionally for one billing cycle. An invoice whose organization was deleted carries `deletedAuditEvent`, the audit event of the deletion.
          */
         get: operations["listResellerCustomerInvoices"];
         put?: never;
@@ -2950,11 +3142,57 @@ export interface paths {
         };
         get?: never;
         /**
-         * Approve a draft invoice
-         * @description Approves a draft invoice by hand: it is issued and emailed to the customer. The answer is the invoice, now `ISSUED`.
+         * Approve an invoice in review
+         * @description Approves by hand an invoice in the `IN_REVIEW` state: it is issued and emailed to the customer. An invoice with a total of 0 is marked `PAID` at once. An invoice already `ISSUED` gets an empty answer and no email; an invoice in any other state gets an error. The example answer is a list (`data: [...]`) holding the issued invoice, which is what is described. The curl example calls `/rest/invoices/...`, the portal's internal prefix; this contract follows the request line.
          */
         put: operations["approveInvoice"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/invoices/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download an invoice
+         * @description Downloads an invoice as a PDF file. The reference shows no answer body beyond saying it is a PDF file.
+         */
+        get: operations["downloadInvoice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/invoices/{invoiceId}/flag": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the invoice to flag.
+                 * @example 20e9b8d8-b1cb-4462-b6e8-fbb8416b2cbb
+                 */
+                invoiceId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Flag an invoice
+         * @description Flags an invoice with a message so that it is not issued to the customer automatically. As for other invoices not yet in the customer's hands, pricing configuration changes can regenerate it: when they affect the invoice, it is voided and a new one generated, which keeps the flag and must be approved by hand (`PUT /invoices/{invoice_id}/approve`) to be issued. (The section has no title; its curl comment reads "Approve a draft invoice", a copy slip.)
+         */
+        post: operations["flagInvoice"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2970,7 +3208,7 @@ export interface paths {
         };
         /**
          * List payments
-         * @description Returns the payment transactions processed for an organization, successful or not.
+         * @description Returns the history of the payment transactions processed for an organization, successful or not. The request line is printed after the example in an HTML `<code>` element; it agrees with the curl example.
          */
         get: operations["listPayments"];
         put?: never;
@@ -2987,8 +3225,8 @@ export interface paths {
             header?: never;
             path: {
                 /**
-                 * @description ID of the payment (the reference's example is not a valid UUID, so no format is enforced).
-                 * @example 07d88499-a17f-4a68-8560-bbec953ert1d
+                 * @description ID of the payment. (The reference's example, `07d88499-a17f-4a68-8560-bbec953ert1d`, is not a UUID; the example here replaces its non-hexadecimal `r` and `t` with `0`.)
+                 * @example 07d88499-a17f-4a68-8560-bbec953e001d
                  */
                 id: string;
             };
@@ -3022,7 +3260,7 @@ export interface paths {
         put?: never;
         /**
          * Create a tax provider
-         * @description Creates a tax provider for a reseller. Its configuration is checked in the background: the answer carries the provider (state `CONFIGURING`) and a task. The signature writes the path with a trailing slash (`/tax_providers/`); the curl's `/tax_providers` is followed. The caller needs the Reseller billing permission on the reseller; without it, or when the entity does not exist, the answer is 404.
+         * @description Creates a tax provider for a reseller. Its configuration is checked in the background: the answer carries the provider (state `CONFIGURING`) and a task. The request line writes the path with a trailing slash (`/tax_providers/`); the curl example calls `/tax_providers`, which this contract follows (a trailing slash would be a distinct, empty path segment). The section's table is headed "Attributes" and marks no field as required; this contract requires `reseller`, `type` and `configurationAttributes`, which every request example carries. The caller needs the Reseller billing permission on the reseller; without it, or when the entity does not exist, the answer is 404.
          */
         post: operations["createTaxProvider"];
         delete?: never;
@@ -3153,7 +3391,7 @@ export interface paths {
         get: operations["getTrialSettings"];
         /**
          * Update trial settings
-         * @description Replaces trial settings. The organization cannot change. The request example also sends `organizationId`, which no table lists; it is accepted as an alias of `organization.id`.
+         * @description Replaces trial settings. The organization cannot change. The reCAPTCHA site and secret keys, optional otherwise, are required when `enableRecaptcha` is true ("Mandatory if recaptcha is enabled"). The request example also sends `organizationId`, which no table lists; it is accepted as an alias of `organization.id`.
          */
         put: operations["updateTrialSettings"];
         post?: never;
@@ -3212,7 +3450,7 @@ export interface paths {
         };
         /**
          * Count the remaining trial slots
-         * @description Returns how many more organizations can have an active trial approved automatically, given the `maxConcurrentTrials` setting. The reference's signature is `POST /trials/:id/remaining` while its curl calls `GET /trials/remaining`; the curl's form, which needs no trial ID, is modeled here and the signature's form as the deprecated `countTrialRemainingSlotsLegacy`.
+         * @description Returns how many more organizations can have an active trial approved automatically, given the `maxConcurrentTrials` setting of the reseller's trial settings. The request line says `POST /trials/:id/remaining` while the curl example calls `GET /trials/remaining`; this contract follows the curl example. The count is a property of the reseller's trial settings (the only parameter is `organization_id`, defaulting to the reseller matching the portal's URL), it needs no trial ID and reads without changing anything, and the request line repeats the `POST /trials/:id/...` form of the lifecycle operations listed after it. Both forms have stood since the section was added (commit c748d39f, 2020-10-21); no `POST /trials/{id}/remaining` operation is described.
          */
         get: operations["countTrialRemainingSlots"];
         put?: never;
@@ -3249,33 +3487,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/trials/{id}/remaining": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /**
-                 * @description ID of the trial.
-                 * @example b41f2aa3-e2d1-48d8-9760-8b874c20e8ae
-                 */
-                id: string;
-            };
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Count the remaining trial slots (signature form)
-         * @deprecated
-         * @description Returns how many more organizations can have an active trial approved automatically, given the `maxConcurrentTrials` setting. This is the reference's signature line (`POST /trials/:id/remaining`); its curl uses `GET /trials/remaining`, modeled as `countTrialRemainingSlots`. Kept, deprecated, so that clients written against the signature can be checked.
-         */
-        post: operations["countTrialRemainingSlotsLegacy"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/trials/{id}/activate": {
         parameters: {
             query?: never;
@@ -3293,7 +3504,7 @@ export interface paths {
         put?: never;
         /**
          * Activate a trial
-         * @description Approves and activates a submitted trial. The signature line says POST while the curl example sends `-X PUT`; the signature is followed. The reference shows no response body, so an empty 204 answer is modeled.
+         * @description Approves and activates a submitted trial. The request line says POST while the curl example sends `-X PUT`; this contract follows the request line, as for every verb disagreement (see the API description). The reference shows no response body, so an empty 204 answer is modeled.
          */
         post: operations["activateTrial"];
         delete?: never;
@@ -3319,7 +3530,7 @@ export interface paths {
         put?: never;
         /**
          * Extend a trial
-         * @description Pushes back the expiry date of a trial. The signature line says POST while the curl example sends `-X PUT`; the signature is followed. The reference shows no response body, so an empty 204 answer is modeled.
+         * @description Pushes back the expiry date of a trial. The request line says POST while the curl example sends `-X PUT`; this contract follows the request line, as for every verb disagreement (see the API description). The reference shows no response body, so an empty 204 answer is modeled.
          */
         post: operations["extendTrial"];
         delete?: never;
@@ -3345,7 +3556,7 @@ export interface paths {
         put?: never;
         /**
          * Terminate a trial
-         * @description Ends a trial before its expiry date, optionally purging its resources. The signature line says POST while the curl example sends `-X PUT`; the signature is followed. The reference shows no response body, so an empty 204 answer is modeled.
+         * @description Ends a trial before its expiry date, optionally purging its resources. The request line says POST while the curl example sends `-X PUT`; this contract follows the request line, as for every verb disagreement (see the API description). The reference shows no response body, so an empty 204 answer is modeled.
          */
         post: operations["terminateTrial"];
         delete?: never;
@@ -3371,7 +3582,7 @@ export interface paths {
         put?: never;
         /**
          * Deny a trial
-         * @description Refuses a trial request. The request body is the reason for the denial, as plain text. The signature line says POST while the curl example sends `-X PUT`; the signature is followed. The reference shows no response body, so an empty 204 answer is modeled.
+         * @description Refuses a trial request. The request body is the reason for the denial, as plain text. The request line says POST while the curl example sends `-X PUT`; this contract follows the request line, as for every verb disagreement (see the API description). The reference shows no response body, so an empty 204 answer is modeled.
          */
         post: operations["denyTrial"];
         delete?: never;
@@ -3397,7 +3608,7 @@ export interface paths {
         put?: never;
         /**
          * Convert a trial to billable
-         * @description Turns a trial organization into a billable organization from the given date. The signature line says POST while the curl example sends `-X PUT`; the signature is followed. The reference shows no response body, so an empty 204 answer is modeled.
+         * @description Turns a trial organization into a billable organization from the given date. The request line says POST while the curl example sends `-X PUT`; this contract follows the request line, as for every verb disagreement (see the API description). The reference shows no response body, so an empty 204 answer is modeled.
          */
         post: operations["convertTrialToBillable"];
         delete?: never;
@@ -3574,7 +3785,7 @@ export interface paths {
         get: operations["getCustomField"];
         /**
          * Update a custom field
-         * @description Edits a custom field: its translations and whether it is required (`field`, `type` and the organization cannot change). The current reference does not document this endpoint; it comes from the older revision of the docs (shehzabcodecraft/cloudmc-api-docs-fork, section "Edit a custom field"), which shows no response body. That revision lists `required` among the required fields yet says it defaults to false and omits it from its example; it is optional here.
+         * @description Edits a custom field: its translations, its mode and how autogenerated values are made (`field`, `type` and the organization cannot change, but must be sent). The reference shows no response body. Until 2021-08-04 (commit d4e0ca82) the reference listed a boolean `required` among the required fields of this request; `mode` replaced it.
          */
         put: operations["updateCustomField"];
         post?: never;
@@ -3597,13 +3808,13 @@ export interface paths {
         };
         /**
          * List custom navigations
-         * @description Lists the custom navigation of a reseller: since a reseller has at most one, the list holds zero or one entry, without its tabs. (The reference's curl for this section targets `/navigation/:id`; the signature `GET /navigation` is followed.)
+         * @description Lists the custom navigation of a reseller: since a reseller has at most one, the list holds zero or one entry, without its tabs. The request line says `GET /navigation`; this section's curl example calls `/api/v2/navigation/:id`, the URL of the "Get custom navigation" example with its placeholder left in. This contract follows the request line, which the list-shaped response confirms. Older revisions disagreed with themselves: until 2021-05-26 (commit e9dab7ce, "fix custom navigation endpoint") the request lines said `/custom_navigation` while the curl examples called `/rest/navigation`, the portal's internal prefix; the curl examples moved to `/api/v2/navigation` on 2022-05-26 (commit d95ffcfe). No curl example ever called `/custom_navigation`, so that spelling is not described, not even as deprecated.
          */
         get: operations["listCustomNavigations"];
         put?: never;
         /**
          * Create a custom navigation
-         * @description Creates the custom navigation of a reseller (by default the caller's organization) with its tabs. Translated texts must cover every language of the reseller's branding.
+         * @description Creates the custom navigation of a reseller (by default the caller's organization) with its tabs. Translated texts must cover every language of the reseller's branding. The request line says `POST /navigation` and the curl example calls `/api/v2/navigation`; the contract follows both. Older revisions disagreed with themselves: until 2021-05-26 (commit e9dab7ce, "fix custom navigation endpoint") the request lines said `/custom_navigation` while the curl examples called `/rest/navigation`, the portal's internal prefix; the curl examples moved to `/api/v2/navigation` on 2022-05-26 (commit d95ffcfe). No curl example ever called `/custom_navigation`, so that spelling is not described, not even as deprecated. The request example's service connection ID is repaired (see the example).
          */
         post: operations["createCustomNavigation"];
         delete?: never;
@@ -3627,18 +3838,18 @@ export interface paths {
         };
         /**
          * Retrieve a custom navigation
-         * @description Returns one custom navigation with its tabs in menu order.
+         * @description Returns one custom navigation with its tabs in menu order. The request line says `GET /navigation/:id` and the curl example calls `/api/v2/navigation/<id>`; the contract follows both. Older revisions disagreed with themselves: until 2021-05-26 (commit e9dab7ce, "fix custom navigation endpoint") the request lines said `/custom_navigation` while the curl examples called `/rest/navigation`, the portal's internal prefix; the curl examples moved to `/api/v2/navigation` on 2022-05-26 (commit d95ffcfe). No curl example ever called `/custom_navigation`, so that spelling is not described, not even as deprecated.
          */
         get: operations["getCustomNavigation"];
         /**
          * Update a custom navigation
-         * @description Replaces a custom navigation; the tabs sent replace all current tabs.
+         * @description Replaces a custom navigation; the tabs sent replace all current tabs. The request line says `PUT /navigation/:id` and the curl example calls `/api/v2/navigation/<id>`; the contract follows both. Older revisions disagreed with themselves: until 2021-05-26 (commit e9dab7ce, "fix custom navigation endpoint") the request lines said `/custom_navigation` while the curl examples called `/rest/navigation`, the portal's internal prefix; the curl examples moved to `/api/v2/navigation` on 2022-05-26 (commit d95ffcfe). No curl example ever called `/custom_navigation`, so that spelling is not described, not even as deprecated.
          */
         put: operations["updateCustomNavigation"];
         post?: never;
         /**
          * Delete a custom navigation
-         * @description Deletes a custom navigation. The reference answers with a task already in `SUCCESS`.
+         * @description Deletes a custom navigation. The reference answers with a task already in `SUCCESS`. The request line says `DELETE /navigation/:id` and the curl example calls `/api/v2/navigation/<id>`; the contract follows both. Older revisions disagreed with themselves: until 2021-05-26 (commit e9dab7ce, "fix custom navigation endpoint") the request lines said `/custom_navigation` while the curl examples called `/rest/navigation`, the portal's internal prefix; the curl examples moved to `/api/v2/navigation` on 2022-05-26 (commit d95ffcfe). No curl example ever called `/custom_navigation`, so that spelling is not described, not even as deprecated.
          */
         delete: operations["deleteCustomNavigation"];
         options?: never;
@@ -3779,7 +3990,7 @@ export interface paths {
         };
         /**
          * Find the feedback settings of an organization
-         * @description Returns the feedback settings linked to an organization; without `organizationId`, those of the caller's organization.
+         * @description Returns the feedback settings linked to an organization; without `organizationId`, those of the caller's organization. The request line writes `?organizationId=:id`, but the text says that without it the caller's organization is used; the parameter is optional here.
          */
         get: operations["findFeedbackSettings"];
         put?: never;
@@ -3819,7 +4030,7 @@ export interface paths {
         };
         /**
          * Check whether feedback settings exist
-         * @description Checks whether feedback settings are configured for an organization (by default the caller's). The reference's example answer is an empty object, outside the usual `data` envelope.
+         * @description Checks whether feedback settings are configured for an organization (by default the caller's). The reference's example answer is an empty object, outside the usual `data` envelope. The request line writes `?organizationId=:id`, but the text says that without it the caller's organization is used; the parameter is optional here.
          */
         get: operations["checkFeedbackSettingsExist"];
         put?: never;
@@ -3839,7 +4050,7 @@ export interface paths {
         };
         /**
          * Check whether a support email is configured
-         * @description Checks whether a support email is configured for an organization (by default the caller's). The reference's example answer is an empty object, outside the usual `data` envelope.
+         * @description Checks whether a support email is configured for an organization (by default the caller's). The reference's example answer is an empty object, outside the usual `data` envelope. The request line writes `?organizationId=:id`, but the text says that without it the caller's organization is used; the parameter is optional here.
          */
         get: operations["checkSupportEmailExists"];
         put?: never;
@@ -3893,13 +4104,13 @@ export interface paths {
         };
         /**
          * List notification categories
-         * @description Lists the notification categories of an organization (by default the caller's).
+         * @description Lists the notification categories of an organization (by default the caller's), with their titles in the language asked for. The request line says `GET /content/categories`; the curl example calls `/api/v2/rest/content/categories`. This contract follows the request line: `/rest` is the portal's internal prefix, and no path of this contract carries it (this file's own delete example calls `/api/v2/content/categories/:id` without it).
          */
         get: operations["listNotificationCategories"];
         put?: never;
         /**
          * Create a notification category
-         * @description Creates a notification category with its translated title. The reference's signature ends with a slash (`POST /content/categories/`); the path is given here without it. The reference shows no response body.
+         * @description Creates a notification category with its translated title. The reference shows no response body. The request line says `POST /content/categories/` and the curl example calls `/api/v2/rest/content/categories/`. This contract follows the request line without its trailing slash, on the same collection path as the list: `/rest` is the portal's internal prefix, and no path of this contract carries it.
          */
         post: operations["createNotificationCategory"];
         delete?: never;
@@ -3923,18 +4134,18 @@ export interface paths {
         };
         /**
          * Retrieve a notification category
-         * @description Returns one notification category.
+         * @description Returns one notification category, with its title in the language asked for. The request line says `GET /content/categories/:id`; the curl example calls `/api/v2/rest/content/categories/:id`. This contract follows the request line: `/rest` is the portal's internal prefix, and no path of this contract carries it (this file's own delete example calls `/api/v2/content/categories/:id` without it).
          */
         get: operations["getNotificationCategory"];
         /**
          * Update a notification category
-         * @description Updates a notification category. A translation sent with its `id` is modified; one sent without replaces the existing one. The reference shows no response body.
+         * @description Updates a notification category. A translation sent with its `id` is modified; one sent without replaces the existing one. The reference shows no response body. The request line says `PUT /content/categories/:id`; the curl example calls `/api/v2/rest/content/categories/:id`. This contract follows the request line: `/rest` is the portal's internal prefix, and no path of this contract carries it (this file's own delete example calls `/api/v2/content/categories/:id` without it).
          */
         put: operations["updateNotificationCategory"];
         post?: never;
         /**
          * Delete a notification category
-         * @description Deletes a notification category; it must have no notification left. The reference shows no response body.
+         * @description Deletes a notification category; it must have no notification left. The reference shows no response body. The request line says `DELETE /content/categories/:id` and the curl example calls `/api/v2/content/categories/:id`; the contract follows both.
          */
         delete: operations["deleteNotificationCategory"];
         options?: never;
@@ -3951,13 +4162,13 @@ export interface paths {
         };
         /**
          * List notifications
-         * @description Lists the notifications configured on the system. The attribute table lists no query parameter, but the curl example passes `language` and `organization_id`; both are described here as optional.
+         * @description Lists the notifications configured for an organization (by default the caller's), with their texts in the language asked for. The request line says `GET /content/notifications`; the curl example calls `/api/v2/rest/content/notifications`. This contract follows the request line: `/rest` is the portal's internal prefix, and no path of this contract carries it (this file's own delete example calls `/api/v2/content/notifications/:id` without it).
          */
         get: operations["listNotifications"];
         put?: never;
         /**
          * Create a notification
-         * @description Creates a notification in a category. The current reference labels this section "Create notification category" and gives the signature `POST /content/categories/`, but its body is a notification and the older revision of the docs (shehzabcodecraft/cloudmc-api-docs-fork) gives `POST /content/notifications/`; that path is used, without the trailing slash. The reference shows no response body.
+         * @description Creates a notification in a category. The reference shows no response body. The request line says `POST /content/notifications/` and the curl example calls `/api/v2/rest/content/notifications/`. This contract follows the request line without its trailing slash, on the same collection path as the list: `/rest` is the portal's internal prefix, and no path of this contract carries it. (Until 2020-11-04, commit 65d31855, this section was titled "Create notification category" and both its request line and its curl example said `/content/categories/`, copied from the category section by mistake, above a notification body.)
          */
         post: operations["createNotification"];
         delete?: never;
@@ -3981,18 +4192,18 @@ export interface paths {
         };
         /**
          * Retrieve a notification
-         * @description Returns one notification with its category.
+         * @description Returns one notification with its category, with its texts in the language asked for. The request line says `GET /content/notifications/:id`; the curl example calls `/api/v2/rest/content/notifications/:id`. This contract follows the request line: `/rest` is the portal's internal prefix, and no path of this contract carries it (this file's own delete example calls `/api/v2/content/notifications/:id` without it).
          */
         get: operations["getNotification"];
         /**
          * Update a notification
-         * @description Updates a notification: its texts, category, publication window and display mode. The reference shows no response body.
+         * @description Updates a notification: its texts, category, publication window and display mode. A translation sent with its `id` is modified; one sent without replaces the existing one. The reference shows no response body. The request line says `PUT /content/notifications/:id`; the curl example calls `/api/v2/rest/content/notifications/:id`. This contract follows the request line: `/rest` is the portal's internal prefix, and no path of this contract carries it (this file's own delete example calls `/api/v2/content/notifications/:id` without it).
          */
         put: operations["updateNotification"];
         post?: never;
         /**
          * Delete a notification
-         * @description Deletes a notification. The reference shows no response body.
+         * @description Deletes a notification. The reference shows no response body. The request line says `DELETE /content/notifications/:id` and the curl example calls `/api/v2/content/notifications/:id`; the contract follows both.
          */
         delete: operations["deleteNotification"];
         options?: never;
@@ -4008,8 +4219,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Find the workspace settings of an organization
-         * @description Returns the workspace settings linked to an organization; without `organizationId`, those of the caller's organization.
+         * Find the workspace settings of an organization (deprecated path)
+         * @deprecated
+         * @description **Deprecated.** Dropped from the reference on 2021-07-14 (commit 9d819364); moved to `GET /reseller/settings/workspace/find`.
+         *     Portals on an older release may still serve it. Last documented in _workspace_settings.md at
+         *     commit 162981d5 (2021-05-17), without the `supportsMultiStep` field the new path adds.
+         *
+         *     Returns the workspace settings linked to an organization; without `organizationId`, those of the caller's organization.
          */
         get: operations["findWorkspaceSettings"];
         put?: never;
@@ -4030,8 +4246,13 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Create workspace settings
-         * @description Creates the workspace settings of an organization (by default the caller's).
+         * Create workspace settings (deprecated path)
+         * @deprecated
+         * @description **Deprecated.** Dropped from the reference on 2021-07-14 (commit 9d819364); moved to `POST /reseller/settings/workspace`.
+         *     Portals on an older release may still serve it. Last documented in _workspace_settings.md at
+         *     commit 162981d5 (2021-05-17), without the `supportsMultiStep` field the new path adds.
+         *
+         *     Creates the workspace settings of an organization (by default the caller's).
          */
         post: operations["createWorkspaceSettings"];
         delete?: never;
@@ -4054,21 +4275,110 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Retrieve workspace settings
-         * @description Returns workspace settings by their ID.
+         * Retrieve workspace settings (deprecated path)
+         * @deprecated
+         * @description **Deprecated.** Dropped from the reference on 2021-07-14 (commit 9d819364); moved to `GET /reseller/settings/workspace/{id}`.
+         *     Portals on an older release may still serve it. Last documented in _workspace_settings.md at
+         *     commit 162981d5 (2021-05-17), without the `supportsMultiStep` field the new path adds.
+         *
+         *     Returns workspace settings by their ID.
          */
         get: operations["getWorkspaceSettings"];
         /**
-         * Update workspace settings
-         * @description Updates the workspace settings of an organization; the answer carries the new `version`.
+         * Update workspace settings (deprecated path)
+         * @deprecated
+         * @description **Deprecated.** Dropped from the reference on 2021-07-14 (commit 9d819364); moved to `PUT /reseller/settings/workspace/{id}`.
+         *     Portals on an older release may still serve it. Last documented in _workspace_settings.md at
+         *     commit 162981d5 (2021-05-17), without the `supportsMultiStep` field the new path adds.
+         *
+         *     Updates the workspace settings of an organization; the answer carries the new `version`.
          */
         put: operations["updateWorkspaceSettings"];
         post?: never;
         /**
-         * Delete workspace settings
-         * @description Deletes workspace settings. The reference answers with a task already in `SUCCESS`.
+         * Delete workspace settings (deprecated path)
+         * @deprecated
+         * @description **Deprecated.** Dropped from the reference on 2021-07-14 (commit 9d819364); moved to `DELETE /reseller/settings/workspace/{id}`.
+         *     Portals on an older release may still serve it. Last documented in _workspace_settings.md at
+         *     commit 162981d5 (2021-05-17), without the `supportsMultiStep` field the new path adds.
+         *
+         *     Deletes workspace settings. The reference answers with a task already in `SUCCESS`.
          */
         delete: operations["deleteWorkspaceSettings"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/reseller/settings/workspace/find": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find the workspace settings of an organization
+         * @description Returns the workspace settings linked to an organization; without `organizationId`, those of the caller's organization. Replaces `GET /workspace_settings/find` (deprecated; moved on 2021-07-14).
+         */
+        get: operations["findResellerWorkspaceSettings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/reseller/settings/workspace": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create workspace settings
+         * @description Creates the workspace settings of an organization (by default the caller's). Replaces `POST /workspace_settings` (deprecated; moved on 2021-07-14).
+         */
+        post: operations["createResellerWorkspaceSettings"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/reseller/settings/workspace/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the workspace settings.
+                 * @example f7ad28a8-1227-44de-9785-6dbd556f3bda
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Retrieve workspace settings
+         * @description Returns workspace settings by their ID. Replaces `GET /workspace_settings/{id}` (deprecated; moved on 2021-07-14).
+         */
+        get: operations["getResellerWorkspaceSettings"];
+        /**
+         * Update workspace settings
+         * @description Updates the workspace settings of an organization; the answer carries the new `version`. Replaces `PUT /workspace_settings/{id}` (deprecated; moved on 2021-07-14).
+         */
+        put: operations["updateResellerWorkspaceSettings"];
+        post?: never;
+        /**
+         * Delete workspace settings
+         * @description Deletes workspace settings. The reference answers with a task already in `SUCCESS`. Replaces `DELETE /workspace_settings/{id}` (deprecated; moved on 2021-07-14).
+         */
+        delete: operations["deleteResellerWorkspaceSettings"];
         options?: never;
         head?: never;
         patch?: never;
@@ -4184,17 +4494,12 @@ export interface components {
             deleted?: boolean;
             /** @description Free-form notes about the organization. */
             notes?: string;
-            /** @description Revision number of the organization record. */
-            version?: number;
             /** @description Name of the password hashing algorithm used for the organization's users (for example `SHA-512`). */
             hashAlgorithmName?: string;
             /** @description Number of hashing iterations applied to the organization's user passwords. */
             hashIterations?: number;
-            /**
-             * @description Tags of the organization. The current reference shows objects with `id`, `name` and
-             *     `system`; an older revision showed plain strings, which are still accepted here.
-             */
-            tags?: ({
+            /** @description Tags of the organization (system tags such as `billable` and user-defined ones). */
+            tags?: {
                 /**
                  * Format: uuid
                  * @description ID of the tag.
@@ -4204,7 +4509,7 @@ export interface components {
                 name?: string;
                 /** @description Whether the tag is a system tag (system tags cannot be set through the API). */
                 system?: boolean;
-            } | string)[];
+            }[];
             /** @description The parent organization, for a sub-organization. */
             parent?: {
                 /**
@@ -4232,14 +4537,6 @@ export interface components {
                 id?: string;
                 /** @description Whether the environment is deleted. */
                 deleted?: boolean;
-            }[];
-            /** @description The system and environment roles of the organization (only their `id`); shown by an older revision of the reference. */
-            roles?: {
-                /**
-                 * Format: uuid
-                 * @description ID of the role.
-                 */
-                id?: string;
             }[];
             /** @description The service connections on which the organization may provision resources. */
             serviceConnections?: {
@@ -4363,8 +4660,6 @@ export interface components {
             id: string;
             /** @description Name of the role. */
             name: string;
-            /** @description Alias of the role. */
-            alias?: string;
             /**
              * Format: date-time
              * @description Date (ISO 8601) the role was created.
@@ -4381,11 +4676,13 @@ export interface components {
             /** @description Whether the role is deleted. */
             deleted?: boolean;
             /**
-             * @description Scope the role applies to by default (a scope qualifier). Values listed by the reference:
-             *     `ENV`, `ORG_BASE`, `ORG_TREE`, `ORG_SUB`, `ORG_TOPLEVEL`, `TAG_ANYMATCH`, `GLOBAL` (the
-             *     additional-roles section spells some of them `ORG_SUBS` and `TAGS_ANYMATCH`).
+             * @description Scope the role applies to by default (a scope qualifier). The roles section lists `ENV`,
+             *     `ORG_BASE`, `ORG_TREE`, `ORG_SUB`, `ORG_TOPLEVEL`, `TAG_ANYMATCH` and `GLOBAL`; the
+             *     additional-roles section spells two of them `ORG_SUBS` and `TAGS_ANYMATCH`. Both spellings
+             *     are accepted.
+             * @enum {string}
              */
-            defaultScope?: string;
+            defaultScope?: "ENV" | "ORG_BASE" | "ORG_TREE" | "ORG_SUB" | "ORG_SUBS" | "ORG_TOPLEVEL" | "TAG_ANYMATCH" | "TAGS_ANYMATCH" | "GLOBAL";
             /** @description Name of the plugin that defines the role, for plugin-specific environment roles (for example `cloudstack`). */
             pluginName?: string;
             /** @description The permissions granted by the role. */
@@ -4663,10 +4960,8 @@ export interface components {
             }[];
         };
         /**
-         * @description A user account of an organization. The current reference describes the primary role in
-         *     `primaryRoleBinding` and adds login counters and contact flags; an older revision listed
-         *     `roles` and `environments` instead. Both shapes are described; only `id` and `userName` are
-         *     guaranteed.
+         * @description A user account of an organization, with its primary role binding, its service connections and
+         *     its login counters. Only `id` and `userName` are guaranteed.
          */
         User: {
             /**
@@ -4680,7 +4975,10 @@ export interface components {
             firstName?: string;
             /** @description Last name of the user. */
             lastName?: string;
-            /** @description Email address of the user, unique in the organization. */
+            /**
+             * Format: email
+             * @description Email address of the user, unique in the organization.
+             */
             email?: string;
             /**
              * Format: date-time
@@ -4759,34 +5057,6 @@ export interface components {
             backupCodesRemaining?: number;
             /** @description Links between the user and identity providers, with the user's subject ID at each provider. */
             identityProviderUsers?: Record<string, never>[];
-            /** @description The environments the user is a member of (older revision of the reference). */
-            environments?: {
-                /**
-                 * Format: uuid
-                 * @description ID of the environment.
-                 */
-                id?: string;
-                /** @description Name of the environment. */
-                name?: string;
-            }[];
-            /** @description The system and environment roles of the user (older revision of the reference); environment roles name their environment. */
-            roles?: {
-                /**
-                 * Format: uuid
-                 * @description ID of the role.
-                 */
-                id?: string;
-                /** @description Name of the role. */
-                name?: string;
-                /** @description The environment an environment role applies to. */
-                environment?: {
-                    /**
-                     * Format: uuid
-                     * @description ID of the environment.
-                     */
-                    id?: string;
-                };
-            }[];
         };
         /**
          * @description A role bound to a user on a scope beyond the user's own organization (one organization, an
@@ -4808,9 +5078,11 @@ export interface components {
              * @description Scope of the binding: `ORG_BASE` (one organization), `ORG_TREE` (an organization and its
              *     sub-organizations), `ORG_SUBS` (the sub-organizations of an organization), `ORG_TOPLEVEL`
              *     (all top-level organizations), `TAGS_ANYMATCH` (organizations tagged with at least one of
-             *     `tags`); the text also mentions `GLOBAL`.
+             *     `tags`); the text also mentions `GLOBAL`. `ORG_SUB` and `TAG_ANYMATCH` are the roles
+             *     section's spellings of `ORG_SUBS` and `TAGS_ANYMATCH`; both are accepted.
+             * @enum {string}
              */
-            scopeQualifier: string;
+            scopeQualifier: "ORG_BASE" | "ORG_TREE" | "ORG_SUBS" | "ORG_SUB" | "ORG_TOPLEVEL" | "TAGS_ANYMATCH" | "TAG_ANYMATCH" | "GLOBAL";
             /** @description Whether the role is the user's primary role. */
             primary?: boolean;
             /** @description Organization tags to match, for the `TAGS_ANYMATCH` scope. */
@@ -4844,37 +5116,11 @@ export interface components {
                 mode?: string;
             };
             /**
-             * @description The environment role given to users added to the environment without an explicit role
-             *     (a role of the Roles family, shown here with the fields the examples carry).
+             * @description The environment role given to users added to the environment without an explicit role.
+             *     (The attribute table describes it as "the role that will be assigned to new users logging
+             *     into the organization".)
              */
-            defaultRole?: {
-                /**
-                 * Format: uuid
-                 * @description ID of the role.
-                 */
-                id?: string;
-                /** @description Display name of the role. */
-                name?: string;
-                /** @description Short machine name of the role. */
-                alias?: string;
-                /**
-                 * Format: date-time
-                 * @description When the role was created (ISO 8601).
-                 */
-                creationDate?: string;
-                /** @description Version of the role definition. */
-                version?: number;
-                /** @description Whether the role is a system role. */
-                isSystem?: boolean;
-                /** @description Whether the role is the default one. */
-                isDefault?: boolean;
-                /** @description Whether the role's permissions are fixed (cannot be edited). */
-                isFixed?: boolean;
-                /** @description Whether the role has been deleted. */
-                deleted?: boolean;
-                /** @description Scope the role applies to by default (for example `ENV` for environment roles). */
-                defaultScope?: string;
-            };
+            defaultRole?: components["schemas"]["Role"];
             /**
              * @description How members are managed: `ALL_ORG_USERS` makes every user of the organization a member with
              *     the default role; `MANY_USERS` lets you pick the members and their roles.
@@ -4903,13 +5149,10 @@ export interface components {
             /** @description Whether users outside the organization can be members of the environment. */
             allowExternalMembers?: boolean;
             /**
-             * @description Provisioning state of the environment on the underlying service. The current reference lists
-             *     `PROVISIONING`, `PROVISIONED`, `ERROR_PROVISIONING`, `PURGED`, `PURGING`, `ERROR_PURGING` and
-             *     `PENDING`; an older revision lists `ERROR` instead of the two error states, so the value is
-             *     kept open.
-             * @example PROVISIONED
+             * @description Provisioning state of the environment on the underlying service.
+             * @enum {string}
              */
-            state?: string;
+            state?: "PROVISIONING" | "PROVISIONED" | "ERROR_PROVISIONING" | "PURGED" | "PURGING" | "ERROR_PURGING" | "PENDING";
             /** @description The service connection the environment lives in. */
             serviceConnection?: {
                 /**
@@ -4927,9 +5170,9 @@ export interface components {
         };
         /**
          * @description The immediate answer of the asynchronous environment operations (create, add member, remove
-         *     member) as their examples show it: the task's state is named `status` there, although the
-         *     attribute tables call it `taskStatus` (the field the shared task reference uses). This schema
-         *     follows the examples. Poll the task with `GET /tasks/{id}`.
+         *     member). Their examples name the task's state `status`, while their attribute tables (and the
+         *     getting-started task envelope) call it `taskStatus`; either name is accepted, and at least one
+         *     is present. Poll the task with `GET /tasks/{id}`.
          */
         EnvironmentStatusTaskReference: {
             /**
@@ -4937,10 +5180,18 @@ export interface components {
              * @description ID of the background task; pass it to `GET /tasks/{id}`.
              */
             taskId: string;
-            /** @description State of the task when the answer was sent (`taskStatus` in the attribute tables). */
-            status: components["schemas"]["TaskStatus"];
+            /** @description State of the task when the answer was sent, under the name the examples use. */
+            status?: components["schemas"]["TaskStatus"];
+            /** @description State of the task when the answer was sent, under the name the attribute tables use. */
+            taskStatus?: components["schemas"]["TaskStatus"];
             /** @description The environment as it stands when the task starts (create only). */
             data?: components["schemas"]["Environment"];
+        } | {
+            /** @description The task state under the examples' name. */
+            status: unknown;
+        } | {
+            /** @description The task state under the attribute tables' name. */
+            taskStatus: unknown;
         };
         /** @description The binding between a user and an environment, with the user's role in the environment. */
         EnvironmentMember: {
@@ -4986,7 +5237,7 @@ export interface components {
             metadata?: {
                 /**
                  * @description `All` if the user was added automatically by the `ALL_ORG_USERS` membership, `Many` if the
-                 *     user was added individually. (An older revision types it as a UUID; the values are strings.)
+                 *     user was added individually.
                  * @enum {string}
                  */
                 membership?: "All" | "Many";
@@ -4999,8 +5250,11 @@ export interface components {
                  */
                 id?: string;
             };
-            /** @description Scope of the membership's role binding; `ENV` is the only documented value. */
-            scopeQualifier?: string;
+            /**
+             * @description Scope of the membership's role binding; `ENV` is the only documented value.
+             * @enum {string}
+             */
+            scopeQualifier?: "ENV";
         };
         /**
          * @description A service connection: a connection to a service (compute, object storage, a public cloud...)
@@ -5046,6 +5300,11 @@ export interface components {
             };
             /** @description Whether metric collection is enabled on the connection. */
             metricsEnabled?: boolean;
+            /**
+             * @description Whether the connection is brownfield enabled: it connects to an existing service whose
+             *     environments can be linked rather than created.
+             */
+            brownfield?: boolean;
             /** @description Whether the connection supports quotas. */
             supportsQuotas?: boolean;
             /** @description Whether the connection supports the V2 pricing engine. */
@@ -5063,10 +5322,7 @@ export interface components {
              * @description When the latest usage record of the connection was recorded (ISO 8601).
              */
             lastUsageRecord?: string;
-            /**
-             * @description Quotas available on the connection, reduced to `id` and `name`. (The attribute table calls
-             *     this field `quota` in one revision; the examples use `quotas`.)
-             */
+            /** @description The quotas assigned on the connection, reduced to `id` and `name`. */
             quotas?: {
                 /**
                  * Format: uuid
@@ -5079,8 +5335,10 @@ export interface components {
         };
         /**
          * @description The body that creates (or tests, before creating) a service connection. The flags the reference
-         *     lists under "optional query parameters" (typed as strings there) are sent in this body as
-         *     booleans, as its example shows.
+         *     lists under "optional query parameters" (`trialEnabled`, `usageEnabled`, `metricsEnabled` and
+         *     `commitmentTrackingEnabled` typed as strings there, `brownfield` as a boolean) are sent in this
+         *     body as booleans, as its example shows. A brownfield connection (`brownfield: true`) needs a
+         *     plugin whose descriptor has `supportsBrownfield`, and cannot enable trials or usage.
          */
         ServiceConnectionInput: {
             /** @description Name of the new service connection. */
@@ -5113,6 +5371,13 @@ export interface components {
             usageEnabled?: boolean;
             /** @description Whether metric collection is enabled on the connection. */
             metricsEnabled?: boolean;
+            /**
+             * @description True to connect to an existing service whose environments can then be linked. Only for plugin
+             *     types whose descriptor has `supportsBrownfield` (see `GET /services/descriptors/{pluginType}`);
+             *     `trialEnabled` and `usageEnabled` must then be false, since brownfield connections support
+             *     neither.
+             */
+            brownfield?: boolean;
             /** @description Whether commitment tracking is enabled on the connection. */
             commitmentTrackingEnabled?: boolean;
             /** @description The connection this one depends on, if any. */
@@ -5176,8 +5441,11 @@ export interface components {
             label?: string;
             /** @description Translation key of the field's help text. */
             descriptionLabel?: string;
-            /** @description Kind of input; the reference lists `text`, `textarea`, `select` and `checkbox`. */
-            type?: string;
+            /**
+             * @description Kind of input.
+             * @enum {string}
+             */
+            type?: "text" | "textarea" | "select" | "checkbox";
             /** @description Possible values, for fields of type `select`. */
             options?: {
                 /** @description Value to send when this option is chosen. */
@@ -5197,7 +5465,7 @@ export interface components {
             subsection?: boolean;
             /** @description Whether changing the field reloads the form. */
             reloadOnChange?: boolean;
-            /** @description Sections to reload when the field changes. */
+            /** @description Sections to reload when the field changes. (The attribute table lists this row under the name `options` a second time, a copy-paste slip.) */
             sectionsToReload?: string[];
             /** @description Values interpolated into the field's labels. */
             interpolation?: Record<string, never>;
@@ -5368,6 +5636,8 @@ export interface components {
             supportsPolicies?: boolean;
             /** @description Whether the plugin supports usage collection. */
             supportsUsage?: boolean;
+            /** @description Whether the plugin supports brownfield service connections (connections to an existing service whose environments are linked). */
+            supportsBrownfield?: boolean;
             /** @description Whether the plugin supports the V2 pricing engine. */
             supportsPricingV2?: boolean;
             /** @description Whether the plugin supports caching. */
@@ -5433,10 +5703,11 @@ export interface components {
                 /** @description Where the attribute's value comes from. */
                 attributeValueField?: {
                     /**
-                     * @description Model the value is read from. The text lists `ORGANIZATION` and `USER`, the examples
-                     *     send and return `user`, so the value is kept open.
+                     * @description Model the value is read from. The attribute table lists `ORGANIZATION` and `USER`;
+                     *     the examples send and return lower case (`user`), so both spellings are accepted.
+                     * @enum {string}
                      */
-                    sourceModel?: string;
+                    sourceModel?: "ORGANIZATION" | "USER" | "organization" | "user";
                     /** @description Field of the model the value is read from (for example `firstName`). */
                     fieldName?: string;
                 };
@@ -5506,7 +5777,7 @@ export interface components {
                  * @enum {string}
                  */
                 nameIdFormat: "UNSPECIFIED" | "EMAIL_ADDRESS" | "X509_SUBJECT" | "WINDOWS_DQN" | "KERBEROS_PRINCIPAL" | "ENTITY" | "PERSISTENT" | "TRANSIENT";
-                /** @description Attributes to include in the SAML response. */
+                /** @description Attributes to include in the SAML response; when sent, `sign` is required too. */
                 responseAttributes?: {
                     /**
                      * @description Format of the attribute name.
@@ -5518,8 +5789,12 @@ export interface components {
                     attributeName: string;
                     /** @description Where the attribute's value comes from. */
                     attributeValueField: {
-                        /** @description Model to read the value from; the text lists `ORGANIZATION` and `USER`, the examples send `user`. */
-                        sourceModel: string;
+                        /**
+                         * @description Model to read the value from. The attribute table lists `ORGANIZATION` and `USER`;
+                         *     the examples send lower case (`user`), so both spellings are accepted.
+                         * @enum {string}
+                         */
+                        sourceModel: "ORGANIZATION" | "USER" | "organization" | "user";
                         /** @description Field of the model to read (for example `firstName`). */
                         fieldName: string;
                     };
@@ -5555,6 +5830,26 @@ export interface components {
             id?: string;
             /** @description The provider; a default provider name (for example `GOOGLE`) or `CUSTOM` for a user-defined one. */
             provider: string;
+            /** @description The organization that owns the identity provider. */
+            organization?: {
+                /**
+                 * Format: uuid
+                 * @description ID of the organization.
+                 */
+                id?: string;
+                /** @description Name of the organization. */
+                name?: string;
+                /** @description The custom domain of the organization, whose login page offers the provider. */
+                customDomain?: {
+                    /**
+                     * Format: uuid
+                     * @description ID of the custom domain.
+                     */
+                    id?: string;
+                    /** @description The domain name (for example `portal.dev.cloudmc.io`). */
+                    domain?: string;
+                };
+            };
             /** @description Name shown on the login screen. */
             displayName?: string;
             /** @description Logo shown on the login screen, as a base64-encoded data URL or an image URL. */
@@ -5573,6 +5868,11 @@ export interface components {
              *     every example returns it as a string (`"1"`), so both are accepted.
              */
             rank?: number | string;
+            /**
+             * @description Whether the identity provider allows single logout. The attribute table types it as an
+             *     integer, the example returns a boolean (`false`); both are accepted.
+             */
+            enableSingleLogout?: boolean | number;
             /** @description Users linked to the identity provider with their subject ids. */
             identityProviderUsers?: {
                 /** @description The linked user (a user of the Users family, reduced to its id). */
@@ -5587,10 +5887,15 @@ export interface components {
             parameters?: components["schemas"]["IdentityProviderParameter"][];
         };
         /**
-         * @description The body that creates or updates an identity provider. The reference's "required" table also
-         *     lists `id` (even on create), `displayName`, `connectionName`, `logo`, `parameters` and `rank`,
-         *     but its own examples omit several of them and the text says defaults are filled in for the
-         *     default providers; only `provider` and `type` are required here.
+         * @description The body that creates or updates an identity provider. The reference's "Required" tables list
+         *     `id`, `provider`, `displayName`, `connectionName`, `logo`, `type`, `parameters` and `rank` for
+         *     both create and update, but qualify most of them: `displayName`, `connectionName` and `logo` are
+         *     set to defaults when a default provider (for example `GOOGLE`) omits them, `issuerURL` is filled
+         *     into `parameters` for default providers, `rank` applies "if provided", and the id of a provider
+         *     is assigned by the portal on create. Its own create and update examples send neither `logo` nor
+         *     `rank`, and the create example no `id`. This schema therefore requires `provider`, `type` and
+         *     `parameters` always, `displayName` and `connectionName` when `provider` is `CUSTOM`, and `id` on
+         *     update (see `updateIdentityProvider`); `logo` and `rank` stay optional.
          */
         IdentityProviderInput: {
             /**
@@ -5598,7 +5903,11 @@ export interface components {
              * @description ID of the identity provider (sent on update).
              */
             id?: string;
-            /** @description A default provider name (for example `GOOGLE`) or `CUSTOM` for a user-defined provider. */
+            /**
+             * @description The provider: a default provider name (those of `GET /identity_providers/default_providers`,
+             *     for example `GOOGLE`, `MICROSOFT`, `OKTA`, `AUTH0`) or `CUSTOM` for a user-defined provider.
+             *     The reference gives the default providers only by example, so the value is not closed.
+             */
             provider: string;
             /**
              * @description Authentication protocol of the provider.
@@ -5613,10 +5922,10 @@ export interface components {
             logo?: string;
             /** @description Custom CSS for the provider's login button. */
             css?: string;
-            /** @description Position of the provider on the login page (ascending order). */
+            /** @description Position of the provider on the login page (ascending order), if provided. */
             rank?: number;
             /** @description Parameters of the provider (for example `issuerURL`, `clientId`, `clientSecret`); `issuerURL` is set automatically for default providers. */
-            parameters?: {
+            parameters: {
                 /** @description Name of the parameter. */
                 parameter: string;
                 /** @description Value of the parameter. */
@@ -5789,8 +6098,8 @@ export interface components {
             records: components["schemas"]["ServiceUsageRecord"][];
             /**
              * @description Paging information. The reference's attribute table names these `total_record_count`,
-             *     `total_page_count`, `page_size` and `page`, but its example (and the older revision's table)
-             *     use `totalCount`, `totalPageCount`, `count` and `page`; the example is followed.
+             *     `total_page_count`, `page_size` and `page`, but its example uses `totalCount`,
+             *     `totalPageCount`, `count` and `page`; both sets of names are described.
              */
             metadata: {
                 /** @description Total number of records matching the query. */
@@ -5803,6 +6112,12 @@ export interface components {
                 page?: number;
                 /** @description Granularity queries only, when more records remain; pass it as `next_page_token` to get the next results. */
                 next_page_token?: string;
+                /** @description The total number of records satisfying the query, under the name the attribute table gives it (the example says `totalCount`). */
+                total_record_count?: number;
+                /** @description The total number of pages, under the name the attribute table gives it (the example says `totalPageCount`). */
+                total_page_count?: number;
+                /** @description The number of records returned on this page, under the name the attribute table gives it (the example says `count`). */
+                page_size?: number;
             };
         };
         /** @description A field of a usage type that products can filter on. */
@@ -6008,12 +6323,17 @@ export interface components {
         /** @description One aggregated value of a metric. */
         MetricDataPoint: {
             /**
-             * @description Timestamp of the aggregation bucket, ISO 8601 local date-time without offset (for example
-             *     `2021-08-12T12:00:00.000`); the reference types it as UUID, which its example contradicts.
+             * @description UTC timestamp labelling the value, an ISO 8601 local date-time without offset (for example
+             *     `2021-08-12T12:00:00.000`). The attribute table types it *UUID*, which its example contradicts.
              */
             label: string;
-            /** @description Aggregated value of the metric for the bucket (documented as an object, printed as a number). */
-            value: number | Record<string, never>;
+            /** @description Value of the metric at that timestamp. */
+            value: number;
+            /**
+             * Format: uuid
+             * @description ID of the entity the metric data was queried for.
+             */
+            entityId?: string;
         };
         /** @description A rollback generated by a rollback trigger for one organization on one service connection. */
         Rollback: {
@@ -6081,8 +6401,8 @@ export interface components {
             };
             /**
              * @description Kind of rollback. `REPROCESS` (operators only) reprices the usage already collected with the
-             *     current pricing configuration; `RECOLLECT` (connection owners and operators, in the newer
-             *     revision of the reference) collects the usage again from the backend service.
+             *     current pricing configuration; `RECOLLECT` (connection owners and operators) collects the
+             *     usage again from the backend service.
              * @enum {string}
              */
             type?: "REPROCESS" | "RECOLLECT";
@@ -6240,39 +6560,8 @@ export interface components {
             [key: string]: string;
         };
         /**
-         * @description One usage band of a pricing product. Tiers of a product are contiguous: no overlap and no gap
-         *     between them.
-         */
-        PricingTier: {
-            /**
-             * Format: uuid
-             * @description ID of the pricing tier.
-             */
-            id?: string;
-            /**
-             * @description How the tier is charged: `FLAT_FEE` (one price for the band) or `PER_UNIT` (price per unit
-             *     of usage in the band).
-             * @enum {string}
-             */
-            pricingMode?: "FLAT_FEE" | "PER_UNIT";
-            /** @description Lower bound of the tier, in units of the product (non-negative). */
-            lowerBound?: number;
-            /**
-             * @description Upper bound of the tier, in units of the product (non-negative). Absent or null on the last
-             *     tier means there is no upper bound.
-             */
-            upperBound?: number | null;
-            /** @description Size of the usage chunks the tier charges by, in units of the product (non-negative). */
-            chunkSize?: number;
-            /** @description Price of the tier in each supported currency, keyed by ISO 4217 currency code. */
-            price?: {
-                [key: string]: number;
-            };
-        };
-        /**
          * @description A billable product of a product catalog: which usage of the service type it measures, how the
-         *     usage is transformed and filtered, and its SKU. Elsewhere (pricings, commitments) products are
-         *     often shown with only some of these fields (`id`, `sku`).
+         *     usage is transformed and filtered, and its SKU. Pricings show products with only their `id`.
          */
         Product: {
             /**
@@ -6298,14 +6587,15 @@ export interface components {
             unit?: {
                 /** @description Unit of the product (for example `HOUR`, `GIGABYTE`). */
                 unit?: string;
-                /** @description Name of a custom unit, by language (empty for built-in units). */
+                /** @description Name of the unit, by language; only filled for custom units (empty otherwise). */
                 name?: components["schemas"]["LocalizedText"];
             };
             /**
-             * @description Period over which usage is captured. The reference lists `HOURS` and `MONTH`, its examples
-             *     show `HOUR`.
+             * @description Period over which usage is captured. The attribute tables list `HOURS` and `MONTH`; the
+             *     examples show `HOUR`. All three are accepted.
+             * @enum {string}
              */
-            period?: string;
+            period?: "HOUR" | "HOURS" | "MONTH";
             /**
              * @description Whether the product is deprecated (default false). Deprecated products cannot be updated or
              *     un-deprecated.
@@ -6344,16 +6634,11 @@ export interface components {
                 /** @description Value compared with the field; only for type `SIMPLE`. */
                 value?: string;
             }[];
-            /**
-             * @description Pricing tiers. The "Retrieve a pricing" example shows them inside the product of a pricing
-             *     product (they normally sit on the pricing product itself).
-             */
-            pricingTiers?: components["schemas"]["PricingTier"][];
         };
         /**
          * @description A catalog of products for one service type (all its connections, or only some), grouped in
-         *     categories. Pricings draw their products from catalogs. When embedded in a pricing, a catalog may
-         *     be reduced to its `id`.
+         *     categories. Pricings draw their products from catalogs; the pricing examples show a catalog with
+         *     only its `id`.
          */
         ProductCatalog: {
             /**
@@ -6380,7 +6665,10 @@ export interface components {
              * @enum {string}
              */
             mode?: "ALL_CONNECTIONS_OF_TYPE" | "SPECIFIC_CONNECTIONS";
-            /** @description Service connection type (plugin) the catalog is bound to, for example `cloudca`; cannot change. */
+            /**
+             * @description Service connection type (plugin) the catalog is bound to, for example `cloudca`; cannot
+             *     change. The attribute table types it *Object*; every example gives a string.
+             */
             serviceType?: string;
             /** @description IDs of the service connections the catalog is bound to (mode `SPECIFIC_CONNECTIONS`). */
             connectionIds?: string[];
@@ -6399,33 +6687,90 @@ export interface components {
             /** @description Products of the catalog. */
             products?: components["schemas"]["Product"][];
         };
-        /** @description The price of one catalog product in one currency within a pricing. */
+        /**
+         * @description One usage band of a priced product. Tiers of a product are contiguous: no overlap and no gap
+         *     between them.
+         */
+        PricingTier: {
+            /**
+             * Format: uuid
+             * @description ID of the pricing tier.
+             */
+            id?: string;
+            /**
+             * @description How the tier is charged: `FLAT_FEE` (one price for the band) or `PER_UNIT` (price per unit
+             *     of usage in the band).
+             * @enum {string}
+             */
+            pricingMode?: "FLAT_FEE" | "PER_UNIT";
+            /**
+             * @description The pricing mode as the reference's pricing-change examples spell it; the attribute tables
+             *     name the field `pricingMode`. Same values.
+             * @enum {string}
+             */
+            priceMode?: "FLAT_FEE" | "PER_UNIT";
+            /** @description Lower bound of the tier, in units of the product. */
+            lowerBound?: number;
+            /**
+             * @description Upper bound of the tier, in units of the product. Absent or null means the tier has no upper
+             *     bound (the last tier).
+             */
+            upperBound?: number | null;
+            /** @description Chunk size of the tier, in units of the product. */
+            chunkSize?: number;
+            /**
+             * @description Price of the tier by currency code (ISO 4217). In requests it must name every supported
+             *     currency of the pricing.
+             */
+            price?: {
+                [key: string]: number;
+            };
+        };
+        /**
+         * @description A priced product: the prices of one catalog product in a pricing, as maps from currency code
+         *     (ISO 4217) to amount, with optional pricing tiers.
+         */
         PricingProduct: {
             /**
              * Format: uuid
-             * @description ID of the pricing product.
+             * @description ID of the priced product.
              */
             id?: string;
-            /** @description The priced product (only its `id` in create and update answers). */
+            /** @description The product being priced (the reference's examples show only its `id`). */
             product?: components["schemas"]["Product"];
-            /** @description Unit price at which the product is sold, in `currency`. */
-            unitPrice?: number;
-            /** @description Cost of goods sold (direct cost of the product), in `currency`. */
-            cogs?: number;
-            /** @description Currency (ISO 4217 code) of the prices. */
+            /** @description Cost of goods sold (direct cost of the product), by currency code. */
+            cogs?: {
+                [key: string]: number;
+            };
+            /** @description Unit price at which the product is sold, by currency code. */
+            unitPrice?: {
+                [key: string]: number;
+            };
+            /**
+             * @description A currency code (ISO 4217). Only the "List pricings" example shows it; the attribute tables do
+             *     not list it.
+             */
             currency?: string;
-            /** @description Pricing tiers of the product; contiguous, without overlap or gap. */
+            /** @description Whether the priced product is deprecated (removed by a pricing change). */
+            deprecated?: boolean;
+            /** @description Pricing tiers of the priced product; contiguous, without overlap or gap. */
             pricingTiers?: components["schemas"]["PricingTier"][];
             /**
-             * @description Only seen in the reference's "Create pricing" answer, where the submitted pricing products are
-             *     repeated inside the first one (apparently a documentation slip); do not rely on it.
+             * @description Transformation applied to the product's usage. Only the "Retrieve pricing" example shows it on
+             *     a priced product; the attribute tables do not list it.
              */
-            pricingProducts?: components["schemas"]["PricingProduct"][];
+            transformer?: {
+                /**
+                 * @description Kind of transformation (as in the product catalogs).
+                 * @enum {string}
+                 */
+                type?: "PROPORTIONAL_TO_TIME" | "EXPRESSION" | "NONE";
+            };
         };
         /**
          * @description A pricing (also called a pricing definition): the prices, in one or more currencies, of products
-         *     drawn from product catalogs, effective from a date. Pricing packages (applied pricings) assign
-         *     pricings to organizations.
+         *     drawn from product catalogs, effective from a date. Pricing packages assign pricings to
+         *     organizations; pricing changes (`/pricings/{id}/changes`) alter a pricing from a later date.
          */
         Pricing: {
             /**
@@ -6439,9 +6784,16 @@ export interface components {
             description?: components["schemas"]["LocalizedText"];
             /** @description Currencies (ISO 4217 codes) the pricing supports. */
             supportedCurrencies?: string[];
-            /** @description Product catalogs the pricing takes its products from (only `id` in create and update answers). */
+            /** @description Whether one of the pricing's changes lacks prices for one or more currencies. */
+            missingCurrenciesPricing?: boolean;
+            /**
+             * Format: date-time
+             * @description When the pricing takes effect (ISO 8601).
+             */
+            effectiveDate?: string;
+            /** @description The product catalogs added to the pricing (the reference's examples show only their `id`). */
             productCatalogs?: components["schemas"]["ProductCatalog"][];
-            /** @description The organization that owns the pricing. */
+            /** @description The organization where the pricing was created. */
             organization?: {
                 /**
                  * Format: uuid
@@ -6449,20 +6801,183 @@ export interface components {
                  */
                 id?: string;
             };
-            /** @description Prices of the products, one per product and currency. */
+            /** @description The products that have a price in the pricing (priced products). */
             pricingProducts?: components["schemas"]["PricingProduct"][];
-            /** @description Changes made to the pricing (item fields not documented). */
-            changes?: Record<string, never>[];
+        };
+        /** @description A product to price, as added by a pricing change of type `ADD_PRODUCTS`. */
+        PricedProductAddition: {
+            /** @description The product to price. */
+            product?: {
+                /**
+                 * Format: uuid
+                 * @description ID of the product.
+                 */
+                id: string;
+            };
             /**
-             * Format: date-time
-             * @description When the pricing becomes effective (ISO 8601).
+             * @description Cost of goods sold by currency code; must name every currency of the pricing as it stands at
+             *     the change's effective date.
              */
-            effectiveDate?: string;
+            cogs?: {
+                [key: string]: number;
+            };
+            /**
+             * @description Unit price by currency code; must name every currency of the pricing as it stands at the
+             *     change's effective date.
+             */
+            unitPrice?: {
+                [key: string]: number;
+            };
+            /** @description Pricing tiers of the product (optional). */
+            pricingTiers?: components["schemas"]["PricingTier"][];
         };
         /**
-         * @description A pricing package (called an applied pricing in older revisions of the reference, served under
-         *     `/applied_pricings`): assigns a pricing, in one currency, to the organizations selected by a
-         *     scope, for a period. Both families share this shape.
+         * @description A change to one priced product, in a pricing change of type `MODIFY_PRODUCTS` or
+         *     `ADD_CURRENCIES`: a new `cogs` or `unitPrice` in one currency, or a whole new set of pricing
+         *     tiers.
+         */
+        PricedProductChange: {
+            /**
+             * Format: uuid
+             * @description ID of the product whose price changes.
+             */
+            productId?: string;
+            /**
+             * @description The field changed.
+             * @enum {string}
+             */
+            field?: "cogs" | "unitPrice" | "pricingTiers";
+            /** @description Currency (ISO 4217 code) of the new value; only for fields `cogs` and `unitPrice`. */
+            currency?: string;
+            /** @description New price in `currency`; only for fields `cogs` and `unitPrice`. */
+            value?: number;
+            /**
+             * @description The product's new pricing tiers (all of them, not only the changed ones); only for field
+             *     `pricingTiers`. Each tier's `price` must name every supported currency, not only new ones.
+             */
+            pricingTiers?: components["schemas"]["PricingTier"][];
+        };
+        /**
+         * @description Type of a pricing change: `ADD_PRODUCTS` (price new products), `MODIFY_PRODUCTS` (change prices
+         *     or tiers), `REMOVE_PRODUCTS` (deprecate priced products) or `ADD_CURRENCIES` (add currencies with
+         *     the prices of every product in them).
+         * @enum {string}
+         */
+        PricingChangeType: "ADD_PRODUCTS" | "MODIFY_PRODUCTS" | "REMOVE_PRODUCTS" | "ADD_CURRENCIES";
+        /**
+         * @description A change to a pricing, applied from its effective date: products added (`ADD_PRODUCTS`), prices
+         *     modified (`MODIFY_PRODUCTS`), priced products removed (`REMOVE_PRODUCTS`) or currencies added
+         *     (`ADD_CURRENCIES`). Only the fields of its type are present.
+         */
+        PricingChange: {
+            /**
+             * Format: uuid
+             * @description ID of the pricing change.
+             */
+            id: string;
+            /** @description What the change does. */
+            description?: string;
+            /** @description The pricing being modified. */
+            pricingDefinition?: {
+                /**
+                 * Format: uuid
+                 * @description ID of the pricing.
+                 */
+                id?: string;
+            };
+            /** @description Priced products added to the pricing; only with type `ADD_PRODUCTS`. */
+            pricedProductsToAdd?: components["schemas"]["PricedProductAddition"][];
+            /** @description Changes to priced products of the pricing; only with types `MODIFY_PRODUCTS` and `ADD_CURRENCIES`. */
+            pricedProductsToModify?: components["schemas"]["PricedProductChange"][];
+            /** @description IDs of the priced products to deprecate (type `REMOVE_PRODUCTS`). */
+            pricedProductsToDeprecate?: string[];
+            /** @description Currencies (ISO 4217 codes) added to the pricing; only with type `ADD_CURRENCIES`. */
+            currenciesToAdd?: string[];
+            /** @description Currencies for which some products lack a unit price or a cost of goods sold. */
+            missingCurrencies?: string[];
+            /** @description Type of the change. */
+            pricingChangeType?: components["schemas"]["PricingChangeType"];
+            /**
+             * Format: date-time
+             * @description When the change applies (ISO 8601).
+             */
+            effectiveDate?: string;
+            /**
+             * Format: date-time
+             * @description When the change was created (ISO 8601).
+             */
+            creationDate?: string;
+        };
+        /**
+         * @description A pricing change to add (or, for a future change, its new content). Every change needs a
+         *     `description`, a `pricingChangeType` and an `effectiveDate`; the other required fields depend on
+         *     the type:
+         *     - `ADD_PRODUCTS`: `pricedProductsToAdd`;
+         *     - `MODIFY_PRODUCTS`: `pricedProductsToModify`;
+         *     - `REMOVE_PRODUCTS`: `pricedProductsToDeprecate`;
+         *     - `ADD_CURRENCIES`: `currenciesToAdd`, and `pricedProductsToModify` with the prices of every
+         *       product in the new currencies.
+         */
+        PricingChangeInput: {
+            /** @description Description of the change. */
+            description: string;
+            /** @description Type of the change; it cannot be changed by an update. */
+            pricingChangeType: components["schemas"]["PricingChangeType"];
+            /**
+             * Format: date-time
+             * @description When the change applies (ISO 8601).
+             */
+            effectiveDate: string;
+            /** @description Priced products to add to the pricing (type `ADD_PRODUCTS`). */
+            pricedProductsToAdd?: components["schemas"]["PricedProductAddition"][];
+            /**
+             * @description Changes to priced products (type `MODIFY_PRODUCTS`), or the prices of every product in the
+             *     new currencies (type `ADD_CURRENCIES`).
+             */
+            pricedProductsToModify?: components["schemas"]["PricedProductChange"][];
+            /** @description IDs of the priced products to deprecate (type `REMOVE_PRODUCTS`). */
+            pricedProductsToDeprecate?: string[];
+            /** @description Currencies (ISO 4217 codes) to add to the pricing (type `ADD_CURRENCIES`). */
+            currenciesToAdd?: string[];
+        } & ({
+            /**
+             * @description Adds products.
+             * @constant
+             */
+            pricingChangeType: "ADD_PRODUCTS";
+            /** @description Required for this type. */
+            pricedProductsToAdd: unknown[];
+        } | {
+            /**
+             * @description Modifies prices.
+             * @constant
+             */
+            pricingChangeType: "MODIFY_PRODUCTS";
+            /** @description Required for this type. */
+            pricedProductsToModify: unknown[];
+        } | {
+            /**
+             * @description Removes priced products.
+             * @constant
+             */
+            pricingChangeType: "REMOVE_PRODUCTS";
+            /** @description Required for this type. */
+            pricedProductsToDeprecate: unknown[];
+        } | {
+            /**
+             * @description Adds currencies.
+             * @constant
+             */
+            pricingChangeType: "ADD_CURRENCIES";
+            /** @description Required for this type (the prices of every product in the new currencies). */
+            pricedProductsToModify: unknown[];
+            /** @description Required for this type. */
+            currenciesToAdd: unknown[];
+        });
+        /**
+         * @description A pricing package: assigns a pricing, in one currency, to the organizations selected by a scope,
+         *     for a period. Until 2022-07-19 the reference called it an applied pricing, served under
+         *     `/applied_pricings` with the same shape.
          */
         PricingPackage: {
             /**
@@ -6512,10 +7027,12 @@ export interface components {
             /** @description Currency (ISO 4217 code, one of the pricing's currencies) the package bills in. */
             currency?: string;
             /**
-             * @description Which organizations the package applies to. Values in the reference: `GLOBAL`,
-             *     `ORG_TOPLEVEL`, `ORG_SUBS` (spelt `ORG_SUB` in the request tables), `ORG_BASE`, `ORG_TREE`.
+             * @description Which organizations the package applies to. The attribute table lists `GLOBAL`,
+             *     `ORG_TOPLEVEL`, `ORG_SUBS`, `ORG_BASE` and `ORG_TREE`; the request tables spell the third
+             *     `ORG_SUB`. Both spellings are accepted.
+             * @enum {string}
              */
-            scopeQualifier?: string;
+            scopeQualifier?: "GLOBAL" | "ORG_TOPLEVEL" | "ORG_SUBS" | "ORG_SUB" | "ORG_BASE" | "ORG_TREE";
             /** @description The organization the scope targets (scopes `ORG_BASE`, `ORG_TREE`, `ORG_SUBS`). */
             scopeOrganization?: {
                 /**
@@ -6538,7 +7055,7 @@ export interface components {
             endDate?: string;
             /**
              * Format: date-time
-             * @description When the package was created (ISO 8601).
+             * @description When the package was created (ISO 8601; the attribute table types it *Object*, the examples give a date-time string).
              */
             creationDate?: string;
             /**
@@ -6548,12 +7065,12 @@ export interface components {
             status?: "ACTIVE" | "EXPIRED" | "FUTURE";
         };
         /**
-         * @description A percentage or credit discount attached to a pricing package (or, under its older name, an
-         *     applied pricing) and offered to the organizations the package applies to. Discount values are
-         *     percentages in (0, 100] for `PERCENTAGE` discounts (20 means 20 %) and amounts greater than 0, in
-         *     the package currency, for `CREDIT` discounts.
+         * @description A discount of an applied pricing, as the reference documented it under `/applied_pricings` until
+         *     2022-07-19 (the newer shape is PackageDiscount, under `/pricing_packages`). Discount values are
+         *     percentages in (0, 100] for `PERCENTAGE` discounts and amounts greater than 0 for `CREDIT`
+         *     discounts.
          */
-        PackageDiscount: {
+        AppliedPricingDiscount: {
             /**
              * Format: uuid
              * @description ID of the discount.
@@ -6586,16 +7103,9 @@ export interface components {
              *     lasts indefinitely (or until the credit is used up).
              */
             durationDays?: number;
-            /**
-             * @description Duration of the discount, in months. Only the older `_discounts.md` page shows this field;
-             *     later pages use `durationDays`.
-             */
-            durationMonths?: number;
-            /** @description Whether only organizations created after the discount's start date receive it. */
-            applyToNewCustomersOnly?: boolean;
             /** @description Whether the discount has been deactivated (final; default false). */
             isDeactivated?: boolean;
-            /** @description The applied pricing the discount belongs to (discounts served under `/applied_pricings`). */
+            /** @description The applied pricing being discounted. */
             appliedPricing?: {
                 /**
                  * Format: uuid
@@ -6603,14 +7113,8 @@ export interface components {
                  */
                 id?: string;
             };
-            /** @description The pricing package the discount belongs to (discounts served under `/pricing_packages`). */
-            pricingPackage?: {
-                /**
-                 * Format: uuid
-                 * @description ID of the pricing package.
-                 */
-                id?: string;
-            };
+            /** @description Whether only organizations created after the discount's start date receive it. */
+            applyToNewCustomersOnly?: boolean;
             /**
              * Format: date-time
              * @description Start of the discount (ISO 8601).
@@ -6685,6 +7189,71 @@ export interface components {
             isDeactivated?: boolean;
         };
         /**
+         * @description A percentage or credit discount attached to a pricing package and offered to the organizations
+         *     the package applies to. Discount values are percentages in (0, 100] for `PERCENTAGE` discounts
+         *     and amounts greater than 0 for `CREDIT` discounts.
+         */
+        PackageDiscount: {
+            /**
+             * Format: uuid
+             * @description ID of the discount.
+             */
+            id: string;
+            /** @description Name of the discount, by language. */
+            name?: components["schemas"]["LocalizedText"];
+            /**
+             * @description Kind of discount.
+             * @enum {string}
+             */
+            type?: "PERCENTAGE" | "CREDIT";
+            /**
+             * @description What the discount applies to.
+             * @enum {string}
+             */
+            discountScope?: "ALL_PRODUCTS" | "CATEGORIES" | "PRODUCTS";
+            /** @description Discount value applied to every product of the package (scope `ALL_PRODUCTS`). */
+            packageDiscount?: number | null;
+            /** @description Discount values by product category ID (scope `CATEGORIES`). */
+            discountedCategories?: {
+                [key: string]: number;
+            };
+            /** @description Discount values by priced product ID (scope `PRODUCTS`). */
+            discountedProducts?: {
+                [key: string]: number;
+            };
+            /**
+             * @description How long the discount lasts once a customer receives it, in days; without it the discount
+             *     lasts indefinitely (or until the credit is used up).
+             */
+            durationDays?: number;
+            /** @description Whether the discount has been deactivated (final; default false). */
+            isDeactivated?: boolean;
+            /** @description The pricing package being discounted. */
+            pricingPackage?: {
+                /**
+                 * Format: uuid
+                 * @description ID of the pricing package.
+                 */
+                id?: string;
+            };
+            /**
+             * Format: date-time
+             * @description Start of the discount (ISO 8601).
+             */
+            startDate?: string;
+            /**
+             * Format: date-time
+             * @description Date (ISO 8601) after which customers who have not yet received the discount no longer get
+             *     it; without it the discount is offered indefinitely after its start.
+             */
+            cutoffDate?: string;
+            /**
+             * @description Whether the discount is yet to start, running, or over.
+             * @enum {string}
+             */
+            status?: "UPCOMING" | "CURRENT" | "ENDED";
+        };
+        /**
          * @description A commitment: products an organization commits to use, at a negotiated price (a fixed price, or
          *     a discount on the utility price), over a period. The customer pays more only for usage above the
          *     committed amounts.
@@ -6717,7 +7286,7 @@ export interface components {
             fixedPrice?: number;
             /** @description Tax code of the fixed price, only for pricing method `FIXED_PRICE`. */
             fixedPriceTaxCode?: {
-                /** @description The tax code (for example `SI086690`). */
+                /** @description The tax code (for example `SI086690`; the attribute table types it as a UUID, which the examples contradict). */
                 code?: string;
                 /** @description Description or category of the tax code. */
                 description?: string;
@@ -6782,7 +7351,7 @@ export interface components {
                 discountAmount?: number;
                 /** @description Price of the product when the commitment was created (rate type `FIXED_RATE`). */
                 fixedRateReferencePrice?: number;
-                /** @description Price of the product when the commitment was created (name used by one attribute table). */
+                /** @description Price of the product when the commitment was created: the name the "List commitments" table uses for `fixedRateReferencePrice` (no example shows it). */
                 priceCreatedAt?: number;
                 /**
                  * Format: date-time
@@ -6927,8 +7496,11 @@ export interface components {
                         usage?: string;
                         /** @description Average unit price over the period (decimal string). */
                         price?: string;
-                        /** @description Capture period of the product (`HOUR` in the example; the text lists `HOURS`, `MONTH`). */
-                        period?: string;
+                        /**
+                         * @description Capture period of the product. The attribute table lists `HOURS` and `MONTH`; the example shows `HOUR`; all three are accepted.
+                         * @enum {string}
+                         */
+                        period?: "HOURS" | "HOUR" | "MONTH";
                         /** @description Unit of the product. */
                         unit?: {
                             /** @description Unit value (for example `HOUR`). */
@@ -6986,6 +7558,10 @@ export interface components {
                     /** @description Cost of the category's products (decimal string). */
                     subTotal?: string;
                 }[];
+                /** @description Whether the organization is deleted. The attribute table lists it at the top level and types it as a boolean; the example shows it on each organization entry as a string (`"false"`), so both types are accepted. */
+                orgDeleted?: boolean | string;
+                /** @description Information about the deletion event of the organization (listed in the attribute table next to `orgDeleted`; no example shows it). */
+                metadata?: Record<string, never>;
                 /** @description The applied pricing (pricing package) of the entry. */
                 appliedPricing?: {
                     /**
@@ -7010,6 +7586,31 @@ export interface components {
             /** @description Whether a report could be generated for the period. */
             reportGenerated?: boolean;
         };
+        /** @description Settings of a billing provider; they depend on the provider type. `creditCards` applies to every `CREDIT_CARD` provider, the other attributes to the `chaseCreditCard` provider. */
+        BillingProviderConfiguration: {
+            /** @description Comma-separated list of the credit card brands accepted: `Visa`, `Mastercard`, `American Express`, `Discover` (all providers). */
+            creditCards?: string;
+            /** @description Hosted payment hostname (`chaseCreditCard`). */
+            hostname?: string;
+            /** @description Unique value identifying the client's Hosted Payment account (`chaseCreditCard`). */
+            secureId?: string;
+            /** @description Unique value associated with the Hosted Payment account (`chaseCreditCard`). */
+            secureToken?: string;
+            /** @description URL of the CSS file that styles the payment form; overrides the URL set in the Hosted Payment Page Admin screen (`chaseCreditCard`). */
+            cssURL?: string;
+            /** @description Orbital API hostname (`chaseCreditCard`). */
+            orbitalHostname?: string;
+            /** @description Orbital connection username set up on the Orbital Gateway (`chaseCreditCard`). */
+            orbitalUsername?: string;
+            /** @description Orbital connection password, used with the Orbital username (`chaseCreditCard`). */
+            orbitalPassword?: string;
+            /** @description Orbital API merchant ID (`chaseCreditCard`). */
+            orbitalMerchantId?: string;
+            /** @description Orbital API merchant terminal ID (`chaseCreditCard`). */
+            orbitalMerchantTerminal?: string;
+            /** @description Orbital API merchant BIN number (`chaseCreditCard`). */
+            orbitalMerchantBin?: string;
+        };
         /**
          * @description A payment processing tool (for example a Chase credit-card gateway) that a root or reseller
          *     organization uses to charge its customers.
@@ -7028,13 +7629,13 @@ export interface components {
                  */
                 id?: string;
             };
-            /**
-             * @description Display name of the billing provider. One revision of the reference types it as an object;
-             *     every example shows a plain string, which is what is modeled.
-             */
+            /** @description Display name of the billing provider. */
             name: string;
-            /** @description Kind of billing provider. The only documented value is `CREDIT_CARD`. */
-            type?: string;
+            /**
+             * @description Kind of billing provider.
+             * @enum {string}
+             */
+            type?: "CREDIT_CARD";
             /** @description Implementation behind the type (for example `chaseCreditCard`). */
             providerType?: string;
             /**
@@ -7047,20 +7648,42 @@ export interface components {
              * @description When the billing provider was last updated (ISO 8601).
              */
             updatedDate?: string;
-            /**
-             * @description Whether this provider is the default one for its type. The attribute table types it as UUID;
-             *     the examples show a boolean, which is what is modeled.
-             */
+            /** @description Whether this provider is the default one for its type. */
             defaultForType?: boolean;
             /** @description Settings that depend on the provider type. */
-            configurationAttributes?: {
-                /** @description Comma-separated list of the credit card brands accepted (`CREDIT_CARD` providers). */
-                creditCards?: string;
+            configurationAttributes?: components["schemas"]["BillingProviderConfiguration"];
+        };
+        /** @description A billing provider to create or save, as the Required and Optional tables of the reference describe it. */
+        BillingProviderInput: {
+            /** @description Display name of the billing provider. */
+            name: string;
+            /** @description The organization that owns the billing provider: the root organization or a reseller. */
+            organization: {
+                /**
+                 * Format: uuid
+                 * @description ID of the organization.
+                 */
+                id: string;
             };
+            /**
+             * @description Kind of billing provider.
+             * @enum {string}
+             */
+            type: "CREDIT_CARD";
+            /** @description Implementation behind the type (for example `chaseCreditCard`). */
+            providerType: string;
+            /** @description Whether this provider is the default one for its type. (The create section's table types it as a UUID; the update section's table and both request examples show a boolean.) */
+            defaultForType?: boolean;
+            /** @description Settings that depend on the provider type. */
+            configurationAttributes: components["schemas"]["BillingProviderConfiguration"];
         };
         /**
          * @description The billing settings of a reseller organization: the invoicing timetable (draft, approval,
-         *     automatic payment), credit-card expiry warnings and what the invoices display.
+         *     automatic payment), credit-card expiry warnings, the tag marking organizations as not
+         *     invoiceable, and what the invoices display. The "Retrieve billing settings" example shows more
+         *     fields than the other examples (`defaultCurrency`, `defaultPricingPackage`, `billingDay`,
+         *     `minimumDaysInvoicePeriod`, the organization's name and custom field definitions) and an
+         *     `address` object instead of the documented array of lines.
          */
         BillingSettings: {
             /**
@@ -7075,36 +7698,97 @@ export interface components {
                  * @description ID of the organization.
                  */
                 id?: string;
+                /** @description Name of the organization. */
+                name?: string;
+                /** @description The customer custom fields defined by the organization; only returned when the organization has custom fields enabled and defined. */
+                customFieldDefinitions?: {
+                    /**
+                     * Format: uuid
+                     * @description ID of the custom field.
+                     */
+                    id?: string;
+                    /** @description Name of the field (for example `account_number`), as listed in `customerInformation`. */
+                    field?: string;
+                    /** @description Display name of the field, keyed by language code (for example `en`). */
+                    nameTranslations?: {
+                        [key: string]: string;
+                    };
+                    /** @description Description of the field, keyed by language code (for example `en`). */
+                    descriptionTranslations?: {
+                        [key: string]: string;
+                    };
+                }[];
             };
             /** @description Version of the billing settings, incremented on every update. */
             version?: number;
+            /** @description Currency used by default on invoices (for example `USD`). */
+            defaultCurrency?: string;
             /**
-             * @description Days after the billing date during which missing usage is still collected before the invoice
-             *     leaves the pending state (drafted, or "in review" in the newer wording). At least 2.
+             * @description The pricing package used to derive the cost of the usage of non-billable organizations (usage
+             *     reports are available for them, but no invoices are generated).
+             */
+            defaultPricingPackage?: {
+                /**
+                 * Format: uuid
+                 * @description ID of the pricing package.
+                 */
+                id?: string;
+            };
+            /** @description Day of the month on which new billing cycles start. */
+            billingDay?: number;
+            /**
+             * @description Days after the billing date during which missing customer usage is still gathered before the
+             *     invoice is marked in review. At least 2.
              */
             daysBeforeAutoDraft?: number;
-            /** @description Days a drafted invoice can be reviewed before it is issued to the customer automatically. */
+            /** @description Days an invoice in review can be reviewed before it is issued to the customer automatically. */
             daysBeforeAutoApproval?: number;
             /** @description Days after an invoice is issued before the customer's credit card is charged automatically. */
             daysBeforeAutoPayment?: number;
-            /** @description Email addresses put in blind copy of the emails sent to customers about billing exceptions. */
+            /** @description Minimum number of days an organization must have been onboarded before an invoice is generated for it. */
+            minimumDaysInvoicePeriod?: number;
+            /** @description The organization tag that marks organizations as not invoiceable. */
+            invoiceTag?: {
+                /** @description ID of the tag (a UUID in the examples; the reference does not type it). */
+                id?: string;
+                /** @description Name of the tag (for example `non-invoiceable`). */
+                name?: string;
+            };
+            /** @description Email addresses put in blind carbon copy (BCC) of the emails sent to customers about billing exceptions. */
             bccEmails?: string[];
             /** @description When to warn customers of an expiring credit card, in days before expiry (1 to 5 values, each between 1 and 60). */
             daysBeforeCardWarnings?: number[];
             /** @description Client custom fields shown on the invoice. */
             customerInformation?: string[];
-            /** @description Address block shown on the invoice, one row per entry. */
-            address?: string[];
+            /**
+             * @description Address shown on the invoice. Documented as an array of lines, one row of the address block
+             *     each (the find, create and update examples); the "Retrieve billing settings" example returns
+             *     an object of named parts instead. Both shapes are accepted.
+             */
+            address?: string[] | {
+                /** @description Business name on the first line. */
+                businessName?: string;
+                /** @description First street line. */
+                lineOne?: string;
+                /** @description City. */
+                city?: string;
+                /** @description Province or state. */
+                province?: string;
+                /** @description Postal or ZIP code. */
+                postalCode?: string;
+                /** @description Country. */
+                country?: string;
+            };
             /** @description Terms and conditions shown on the invoice. */
             termsAndConditions?: string;
         };
         /** @description One invoicing step of an invoice configuration. */
         InvoiceConfigurationStep: {
             /**
-             * @description What the adjustment applies to (the reference's text misspells some values as `PRODCUTS` and `ALL_PRODUCT`; the examples' spelling is used).
+             * @description What the adjustment applies to: `ALL_PRODUCTS`, `PRODUCTS` or `CATEGORIES`, as the examples write them. The attribute tables spell two of the values `ALL_PRODUCT` and `PRODCUTS`; those spellings are accepted too.
              * @enum {string}
              */
-            scope: "ALL_PRODUCTS" | "PRODUCTS" | "CATEGORIES";
+            scope: "ALL_PRODUCTS" | "PRODUCTS" | "CATEGORIES" | "ALL_PRODUCT" | "PRODCUTS";
             /**
              * @description Kind of adjustment.
              * @enum {string}
@@ -7139,58 +7823,228 @@ export interface components {
              */
             steps: components["schemas"]["InvoiceConfigurationStep"][];
         };
-        /** @description A category of an invoice's detail, or a product of a category; see `InvoiceDetail.categories`. */
-        InvoiceLine: {
-            /** @description Name of the category or product, keyed by language code. */
-            name?: {
-                [key: string]: string;
-            };
-            /** @description Usage subtotal (documented as a string; the examples show a number). */
-            subTotal?: number | string;
-            /** @description Whether a discount applies to this line. */
-            discounted?: boolean;
-            /** @description The discounts applied to this line. */
-            discounts?: Record<string, never>[];
+        /** @description An amount per day, keyed by local date (`YYYY-MM-DD`), in the invoice's currency. */
+        InvoiceDailyAmounts: {
+            [key: string]: number;
+        };
+        /** @description A discount or credit amount per category or product, keyed by the category's or product's ID. */
+        InvoiceDiscountAmounts: {
+            [key: string]: number;
+        };
+        /** @description An amount of a credit, on all products and per category or product. */
+        InvoiceCreditBalance: {
+            /** @description The amount on all products. */
+            packageDiscount?: number;
+            /** @description The amount per category, keyed by category ID. */
+            discountedCategories?: components["schemas"]["InvoiceDiscountAmounts"];
+            /** @description The amount per product, keyed by product ID. */
+            discountedProducts?: components["schemas"]["InvoiceDiscountAmounts"];
+        };
+        /** @description The model an invoice adjustment comes from: a discount (percentage or credit) or a tax. The attribute table only says "a discount or a tax model"; the properties below are those of the discount sources shown in the examples (no example shows a tax source). */
+        InvoiceAdjustmentSource: {
+            /** @description Type of the source (`PERCENTAGE` or `CREDIT` in the examples). */
+            type?: string;
+            /** @description The type of the source, as text. */
+            typeString?: string;
+            /** @description Subtype of the source (empty in the examples). */
+            subtype?: string;
+            /** @description What the source applies to (`ALL_PRODUCTS` or `CATEGORIES` in the examples). */
+            scope?: string;
             /**
              * Format: uuid
-             * @description ID of the product.
+             * @description ID of the discount the source refers to.
+             */
+            referenceId?: string;
+            /**
+             * Format: uuid
+             * @description ID of the discount.
+             */
+            discountId?: string;
+            /** @description First day (`YYYY-MM-DD`) the source applies to in the invoiced period. */
+            startDate?: string;
+            /** @description Day (`YYYY-MM-DD`) the source stops applying in the invoiced period. */
+            endDate?: string;
+            /** @description The discount applied. */
+            discount?: {
+                /**
+                 * Format: uuid
+                 * @description ID of the discount.
+                 */
+                id?: string;
+                /**
+                 * Format: uuid
+                 * @description ID of the discount the entry refers to.
+                 */
+                referenceId?: string;
+                /** @description Name of the discount, keyed by language code. */
+                name?: components["schemas"]["LocalizedText"];
+                /** @description Type of the discount (`PERCENTAGE` or `CREDIT`). */
+                type?: string;
+                /** @description Subtype of the discount (empty in the examples). */
+                subtype?: string;
+                /** @description What the discount applies to (`ALL_PRODUCTS`, `CATEGORIES` or `PRODUCTS`). */
+                scope?: string;
+                /** @description Whether the discount is a credit. */
+                credit?: boolean;
+                /** @description The discount on all products (percent for a percentage discount, amount for a credit). */
+                packageDiscount?: number;
+                /** @description Discount per category, keyed by category ID. */
+                discountedCategories?: components["schemas"]["InvoiceDiscountAmounts"];
+                /** @description Discount per product, keyed by product ID. */
+                discountedProducts?: components["schemas"]["InvoiceDiscountAmounts"];
+                /**
+                 * Format: date-time
+                 * @description When the discount starts (ISO 8601).
+                 */
+                startDate?: string;
+                /**
+                 * Format: date-time
+                 * @description When the credit stops being usable (ISO 8601; credits only).
+                 */
+                cutoffDate?: string;
+                /** @description How many days the credit lasts (credits only). */
+                durationDays?: number;
+            };
+            /** @description The part of the credit used so far (credits only). */
+            used?: components["schemas"]["InvoiceCreditBalance"];
+            /** @description The part of the credit left (credits only). */
+            remaining?: components["schemas"]["InvoiceCreditBalance"];
+        };
+        /** @description The application of one discount, credit or tax to an invoice, a category or a product. Amounts are typed as strings by the attribute table and shown as numbers by the examples; both are accepted. */
+        InvoiceAdjustment: {
+            /**
+             * @description Type of the adjustment.
+             * @enum {string}
+             */
+            type?: "PERCENTAGE" | "CREDIT" | "TAX";
+            /**
+             * Format: uuid
+             * @description ID of the category or product adjusted (absent on invoice-level adjustments).
+             */
+            itemId?: string;
+            /** @description The adjustment amount applied to the item's total (negative for discounts and credits). */
+            amount?: number | string;
+            /** @description The item's total before the adjustment was applied. */
+            before?: number | string;
+            /** @description The item's total after the adjustment was applied. */
+            after?: number | string;
+            /** @description Change of the item's daily cost due to the adjustment, keyed by local date (`YYYY-MM-DD`). */
+            dailyDeltas?: components["schemas"]["InvoiceDailyAmounts"];
+            /** @description The model the adjustment comes from, a discount or a tax. */
+            source?: components["schemas"]["InvoiceAdjustmentSource"];
+        };
+        /** @description The sum of the adjustments of one type (and subtype) applied to an invoice, a category or a product. The `scoped*` amounts only count adjustments with the same scope as the item. Amounts are typed as strings by the attribute table and shown as numbers by the examples; both are accepted. */
+        InvoiceAdjustmentAggregation: {
+            /**
+             * @description Type of the adjustments summed up.
+             * @enum {string}
+             */
+            type?: "PERCENTAGE" | "CREDIT" | "TAX";
+            /** @description Optional subtype used for sub-aggregations, such as a tax breakdown (empty otherwise). */
+            subtype?: string;
+            /** @description The item's total before the adjustments were applied. */
+            before?: number | string;
+            /** @description The item's total after the adjustments were applied. */
+            after?: number | string;
+            /** @description The adjustment amount applied to the item and, for an invoice or category, to its categories and products. */
+            cumulativeAmount?: number | string;
+            /** @description The item's total before the adjustments of the item's own scope were applied. */
+            scopedBefore?: number | string;
+            /** @description The amount of the adjustments of the item's own scope. */
+            scopedAmount?: number | string;
+            /** @description The item's total after the adjustments of the item's own scope were applied. */
+            scopedAfter?: number | string;
+        };
+        /** @description A product of an invoice category, with its usage, price, totals and adjustments. */
+        InvoiceProduct: {
+            /**
+             * Format: uuid
+             * @description ID of the product (shown in the examples, not in the attribute table).
              */
             productId?: string;
+            /**
+             * Format: uuid
+             * @description ID of the product's category (shown in the examples, not in the attribute table).
+             */
+            categoryId?: string;
             /** @description Unique SKU of the product. */
             sku?: string;
-            /** @description Average unit price over the period (a string such as `"40.0"` in the examples). */
-            price?: string | number;
+            /** @description Name of the product, keyed by language code. */
+            name?: components["schemas"]["LocalizedText"];
             /** @description Total cost of the product over the period. */
-            cost?: string | number;
-            /** @description Total usage of the product over the period. */
-            usage?: string | number;
-            /** @description Period over which the product is measured (`HOURS` or `MONTH`). */
-            period?: string;
+            cost?: number | string;
+            /** @description Total usage of the product over the period, in its unit. */
+            usage?: number | string;
+            /** @description Average unit price over the period (a decimal string such as `"40.000000"` in the examples). */
+            price?: string | number;
+            /** @description Subtotal of the product, before taxes and credits. */
+            subTotal?: number | string;
+            /** @description Total of the product, after taxes and credits. */
+            total?: number | string;
+            /**
+             * @description Period over which the product's usage is captured.
+             * @enum {string}
+             */
+            period?: "HOURS" | "MONTH";
             /** @description Unit of the product. */
             unit?: {
                 /** @description The unit (for example `HOUR`). */
                 unit?: string;
                 /** @description Name of a custom unit, keyed by language code; only set for custom units. */
-                name?: {
-                    [key: string]: string;
-                };
+                name?: components["schemas"]["LocalizedText"];
             };
-            /** @description The products of the category, as the attribute table describes them. */
-            products?: components["schemas"]["InvoiceLine"][];
+            /** @description Tax code mapped to the product (shown in the examples, not in the attribute table). */
+            taxCode?: string;
+            /** @description Usage and cost per pricing tier of the product (shown empty in the examples, not in the attribute table; the organization pricing report describes the same entries). */
+            pricingTiers?: {
+                /** @description Usage in the tier. */
+                usage?: string | number;
+                /** @description Unit price charged in the tier. */
+                price?: string | number;
+                /** @description Cost incurred in the tier. */
+                cost?: string | number;
+            }[];
+            /** @description Subtotal of the product for each day, keyed by date (`YYYY-MM-DD`). */
+            dateToSubTotalCost?: components["schemas"]["InvoiceDailyAmounts"];
+            /** @description Total of the product for each day, keyed by date (`YYYY-MM-DD`). */
+            dateToTotalCost?: components["schemas"]["InvoiceDailyAmounts"];
+            /** @description The adjustments (discounts, credits, taxes) applied to the product total. */
+            adjustments?: components["schemas"]["InvoiceAdjustment"][];
+            /** @description The adjustments applied to the product, summed up by type. */
+            adjustmentAggregations?: components["schemas"]["InvoiceAdjustmentAggregation"][];
         };
-        /** @description The detail of an invoice: its period, currency, discounts and the usage per category. */
+        /** @description A product category of an invoice, with its totals, adjustments and products. */
+        InvoiceCategory: {
+            /**
+             * Format: uuid
+             * @description ID of the category (shown in the examples, not in the attribute table).
+             */
+            categoryId?: string;
+            /** @description Name of the category, keyed by language code. */
+            name?: components["schemas"]["LocalizedText"];
+            /** @description Subtotal of the category, before taxes and credits. */
+            subTotal?: number | string;
+            /** @description Total of the category, after taxes and credits. */
+            total?: number | string;
+            /** @description Subtotal of the category for each day, keyed by date (`YYYY-MM-DD`). */
+            dateToSubTotalCost?: components["schemas"]["InvoiceDailyAmounts"];
+            /** @description Total of the category for each day, keyed by date (`YYYY-MM-DD`). */
+            dateToTotalCost?: components["schemas"]["InvoiceDailyAmounts"];
+            /** @description The adjustments (discounts, credits, taxes) applied to the category total. */
+            adjustments?: components["schemas"]["InvoiceAdjustment"][];
+            /** @description The adjustments applied to the category and its products, summed up by type. */
+            adjustmentAggregations?: components["schemas"]["InvoiceAdjustmentAggregation"][];
+            /** @description The products of the category that had usage. (The attribute table types it as an object and repeats the description of the category names, a slip; the examples show a list of products.) */
+            products?: components["schemas"]["InvoiceProduct"][];
+        };
+        /** @description The priced usage of an invoice: its period, currency, totals, daily costs, adjustments and the usage per category and product. The attribute table types the amounts as strings; the examples show numbers, so both are accepted. */
         InvoiceDetail: {
-            /** @description Whether discounts apply to the invoice. */
-            discounted?: boolean;
-            /** @description The discounts applied to the invoice (the examples only show empty lists). */
-            discounts?: Record<string, never>[];
             /** @description Currency code (ISO 4217) of the invoice. */
             currency?: string;
-            /**
-             * @description Total before discounts. The reference types it as a string; its examples show a number
-             *     (`272154.29`), so both are accepted.
-             */
+            /** @description Total before taxes and credits. */
             subTotal?: number | string;
+            /** @description Total after discounts, taxes and credits. */
+            total?: number | string;
             /**
              * Format: date-time
              * @description Start of the invoiced period (ISO 8601 instant).
@@ -7198,15 +8052,24 @@ export interface components {
             startDate?: string;
             /**
              * Format: date-time
-             * @description End of the invoiced period (ISO 8601 instant).
+             * @description End of the invoiced period (ISO 8601 instant, exclusive).
              */
             endDate?: string;
             /**
-             * @description The categories that had usage during the period. The attribute table nests products in each
-             *     category (`categories.products`), while the examples show product fields (`productId`, `sku`,
-             *     `price`, `unit`) directly on each entry; both shapes are described.
+             * Format: date-time
+             * @description Last day of the invoiced period (ISO 8601 instant; shown in the examples, not in the attribute table).
              */
-            categories?: components["schemas"]["InvoiceLine"][];
+            inclusiveEndDate?: string;
+            /** @description Subtotal (before taxes and credits) of each day of the period, keyed by date (`YYYY-MM-DD`). */
+            dateToSubTotalCost?: components["schemas"]["InvoiceDailyAmounts"];
+            /** @description Total of each day of the period, keyed by date (`YYYY-MM-DD`). */
+            dateToTotalCost?: components["schemas"]["InvoiceDailyAmounts"];
+            /** @description The adjustments (discounts, credits, taxes) applied to the invoice total. */
+            adjustments?: components["schemas"]["InvoiceAdjustment"][];
+            /** @description The adjustments applied to the invoice, summed up by type (and subtype). */
+            adjustmentAggregations?: components["schemas"]["InvoiceAdjustmentAggregation"][];
+            /** @description The product categories that had usage during the period. */
+            categories?: components["schemas"]["InvoiceCategory"][];
         };
         /**
          * @description An invoice of an organization for one billing cycle. Invoices are generated by the system:
@@ -7218,11 +8081,13 @@ export interface components {
              * @description ID of the invoice.
              */
             id: string;
+            /** @description Human-readable number of the invoice (for example `X5GDVRKGCY`). */
+            invoiceId?: string;
             /**
              * @description State of the invoice.
              * @enum {string}
              */
-            status: "USAGE_PENDING" | "DRAFT" | "ISSUED" | "OVERDUE" | "PAID" | "VOID";
+            status: "IN_PROGRESS" | "IN_REVIEW" | "ISSUED" | "OVERDUE" | "PAID" | "VOID" | "ERROR";
             /**
              * Format: date-time
              * @description When the invoice was created (ISO 8601).
@@ -7230,13 +8095,21 @@ export interface components {
             createdDate?: string;
             /**
              * Format: date-time
-             * @description When the invoice was drafted (ISO 8601); null while the invoice is `USAGE_PENDING`.
+             * @description When the invoice was put in review (ISO 8601); null while the invoice is `IN_PROGRESS`.
              */
             draftedDate?: string | null;
             /** @description When the invoice was issued (ISO 8601; no example shows it). */
             issuedDate?: string | null;
             /** @description When the invoice is due (ISO 8601; no example shows it). */
             dueDate?: string | null;
+            /** @description The billing cycle the invoice belongs to (shown in the examples, not in the attribute table). */
+            billingCycle?: {
+                /**
+                 * Format: uuid
+                 * @description ID of the billing cycle.
+                 */
+                id?: string;
+            };
             /** @description The organization the invoice belongs to. */
             organization?: {
                 /**
@@ -7246,19 +8119,75 @@ export interface components {
                 id?: string;
                 /** @description Name of the organization. */
                 name?: string;
+                /** @description Values of the organization's custom fields, keyed by custom field (shown empty in the approve example, not in the attribute table). */
+                customFields?: Record<string, never>;
             };
-            /** @description Total of the invoice after discounts, taxes and credits, in the invoice's currency. */
-            total?: number;
-            /** @description Remaining balance of the invoice, in the invoice's currency. */
-            balance?: number;
-            /** @description The usage detail of the invoice. */
+            /** @description Remaining balance of the invoice, in the invoice's currency (a BigDecimal; no example shows it, so a number or a decimal string is accepted). */
+            balance?: number | string;
+            /** @description The priced usage of the invoice, with its adjustments (discounts, credits, taxes). */
             detail?: components["schemas"]["InvoiceDetail"];
+            /** @description The audit event of the deletion of the invoice's organization; only present when that organization is deleted. (The attribute table of the "Get customer invoices by reseller ID" section names the last two fields `deletedAuditEventCode.userId` and `deletedAuditEventCode.userEmail`, a slip for `deletedAuditEvent`; no example shows the object.) */
+            deletedAuditEvent?: {
+                /**
+                 * Format: uuid
+                 * @description ID of the audit event.
+                 */
+                id?: string;
+                /** @description When the audit event was created. */
+                created?: string;
+                /** @description When the audit event was last updated. */
+                updated?: string;
+                /** @description Code of the audit event; always `organizations.delete`. */
+                eventCode?: string;
+                /**
+                 * Format: uuid
+                 * @description ID of the user who deleted the organization.
+                 */
+                userId?: string;
+                /** @description Email of the user who deleted the organization (the table types it as a UUID, a slip). */
+                userEmail?: string;
+            };
+        };
+        /** @description A flag put on an invoice, with a message: a flagged invoice is not issued automatically and must be approved by hand. */
+        InvoiceFlag: {
+            /**
+             * Format: date-time
+             * @description When the invoice was flagged (ISO 8601).
+             */
+            createdAt?: string;
+            /** @description The flagged invoice. */
+            invoice?: {
+                /**
+                 * Format: uuid
+                 * @description ID of the invoice.
+                 */
+                id?: string;
+            };
+            /** @description Why the invoice was flagged (up to 280 characters). */
+            message?: string;
+            /** @description The user who flagged the invoice. */
+            user?: {
+                /**
+                 * Format: uuid
+                 * @description ID of the user.
+                 */
+                id?: string;
+                /** @description First name of the user. */
+                firstName?: string;
+                /** @description Last name of the user. */
+                lastName?: string;
+                /**
+                 * Format: email
+                 * @description Email address of the user.
+                 */
+                email?: string;
+            };
         };
         /** @description A payment transaction sent to a payment provider to settle an invoice. */
         Payment: {
             /**
-             * @description ID of the payment. A UUID in principle, but one example of the reference
-             *     (`07d88499-a17f-4a68-8560-bbec953ert1d`) is not a valid UUID, so no format is enforced.
+             * Format: uuid
+             * @description ID of the payment.
              */
             id: string;
             /** @description The invoice the payment settles. */
@@ -7300,7 +8229,7 @@ export interface components {
              * @enum {string}
              */
             status: "SUCCESS" | "PENDING" | "FAIL";
-            /** @description Whether the payment record is deleted (shown in one example only). */
+            /** @description Whether the payment record is deleted (shown in one example, not in the attribute table). */
             deleted?: boolean;
             /**
              * @description Additional information of the transaction, as returned by the provider. The attribute table
@@ -7363,8 +8292,11 @@ export interface components {
                  */
                 id?: string;
             };
-            /** @description Kind of tax provider. The only documented value is `AVALARA`. */
-            type: string;
+            /**
+             * @description Kind of tax provider.
+             * @enum {string}
+             */
+            type: "AVALARA";
             /**
              * @description Configuration state of the tax provider.
              * @enum {string}
@@ -7382,7 +8314,7 @@ export interface components {
             updatedDate?: string;
             /** @description Settings that depend on the provider type. */
             configurationAttributes?: components["schemas"]["TaxProviderConfiguration"];
-            /** @description Address of the reseller used to compute taxes. */
+            /** @description Address of the reseller used to compute taxes (shown in the create and update answers). */
             address?: components["schemas"]["TaxProviderAddress"];
         };
         /** @description A tax code offered by a tax provider, to be mapped to products. */
@@ -7619,6 +8551,18 @@ export interface components {
                 updatedAt?: string;
             }[];
         };
+        /** @description How the value of an `AUTOGENERATED` custom field is generated. */
+        CustomFieldModeOptions: {
+            /**
+             * @description Characters the generated part is made of: `ALPHANUMERIC`, `ALPHABETICAL` or `NUMERIC`. Defaults to `ALPHANUMERIC` on creation.
+             * @enum {string}
+             */
+            autogeneratedType?: "ALPHANUMERIC" | "ALPHABETICAL" | "NUMERIC";
+            /** @description Fixed text put before the generated part (for example `ACC-`). */
+            prefix?: string;
+            /** @description Length, in characters, of the generated part (after the prefix). Defaults to 8 on creation. The reference types it as a number; its example is a whole number. */
+            length?: number;
+        };
         /** @description An extra field defined by administrators on the organization or user model, to hold additional metadata. */
         CustomField: {
             /**
@@ -7634,9 +8578,19 @@ export interface components {
                  */
                 id?: string;
             };
-            /** @description Internal key of the field (not the name shown in the UI). The reference types it as a UUID, but its examples are plain names such as `username`. */
+            /** @description Internal key of the field (not the name shown in the UI). */
             field: string;
-            /** @description Whether a value for the field is mandatory. */
+            /**
+             * @description Whether a value is `REQUIRED`, `OPTIONAL` or `AUTOGENERATED` (generated as `modeOptions` says).
+             * @enum {string}
+             */
+            mode?: "REQUIRED" | "OPTIONAL" | "AUTOGENERATED";
+            /** @description How the value of an `AUTOGENERATED` field is generated. */
+            modeOptions?: components["schemas"]["CustomFieldModeOptions"];
+            /**
+             * @deprecated
+             * @description **Deprecated.** Dropped from the reference on 2021-08-04 (commit d4e0ca82), replaced by `mode` (`REQUIRED` or `OPTIONAL`). Portals on an older release may still return it: whether a value for the field is mandatory.
+             */
             required?: boolean;
             /**
              * @description The model that carries the field: `ORGANIZATION` or `USER`.
@@ -7672,7 +8626,10 @@ export interface components {
             icon?: string;
             /** @description The service connection a `SERVICE` tab opens. The reference's table calls it a UUID, but its examples send and return an object with `id`. */
             serviceConnection?: {
-                /** @description ID of the service connection (the reference's example value is not a well-formed UUID). */
+                /**
+                 * Format: uuid
+                 * @description ID of the service connection.
+                 */
                 id?: string;
             };
             /** @description Workspace name of the service that a `SERVICE` tab opens (for example `compute`). */
@@ -7681,9 +8638,9 @@ export interface components {
             key?: string;
             /** @description For a `SERVICE` tab: skip the environment list when the service has a single environment. */
             skipEnvironmentList?: boolean;
-            /** @description For a `SERVICE` tab: skip the environment picker. Appears in the reference's examples but not in its attribute tables. */
+            /** @description For a `SERVICE` tab: the older name of `skipEnvironmentList`. The attribute table renamed it on 2021-05-31 (commit 14d9db37), but the response examples still return this name. */
             skipEnvironmentPicker?: boolean;
-            /** @description For a `SERVICE` tab: show the plugin's sub-tabs below the menu entry. */
+            /** @description For a `SERVICE` tab: show the sub-tabs the plugin defines underneath the menu tab. */
             showSubTabs?: boolean;
             /** @description For a `SERVICE` tab: keep the environment context when moving between tabs of the same service connection. */
             retainEnvironment?: boolean;
@@ -7730,7 +8687,7 @@ export interface components {
             /** @description Whether the organization picker is always shown in the sidebar. Defaults to false. */
             alwaysShowOrgPicker?: boolean;
             /** @description Tabs in menu order; on update they replace all current tabs. Translated texts must cover every language of the reseller's branding. */
-            tabs?: {
+            tabs?: ({
                 /**
                  * @description Kind of tab: `SERVICE` (a service connection's workspace), `SYSTEM` (a portal view) or `COMING_SOON` (a placeholder).
                  * @enum {string}
@@ -7744,24 +8701,27 @@ export interface components {
                 tag?: components["schemas"]["LocalizedText"];
                 /** @description CSS icon class of the tab (for example `fa fa-server`). */
                 icon?: string;
-                /** @description The service connection a `SERVICE` tab opens. The reference's table calls it a UUID, but its examples send and return an object with `id`. */
+                /** @description The service connection a `SERVICE` tab opens (required for that type). The reference's table calls it a UUID, but its examples send and return an object with `id`. */
                 serviceConnection?: {
-                    /** @description ID of the service connection (the reference's example value is not a well-formed UUID). */
-                    id?: string;
+                    /**
+                     * Format: uuid
+                     * @description ID of the service connection.
+                     */
+                    id: string;
                 };
-                /** @description Workspace name of the service that a `SERVICE` tab opens (for example `compute`). */
+                /** @description Workspace name of the service that a `SERVICE` tab opens (for example `compute`); required for that type. */
                 workspace?: string;
-                /** @description View key of a `SYSTEM` tab (for example `users`). */
+                /** @description View key of a `SYSTEM` tab (for example `users`); required for that type. */
                 key?: string;
                 /** @description For a `SERVICE` tab: skip the environment list when the service has a single environment. */
                 skipEnvironmentList?: boolean;
-                /** @description For a `SERVICE` tab: skip the environment picker. Appears in the reference's examples but not in its attribute tables. */
+                /** @description For a `SERVICE` tab: the older name of `skipEnvironmentList`. The attribute tables renamed it on 2021-05-31 (commit 14d9db37), but the request and response examples still use this name; both are accepted. */
                 skipEnvironmentPicker?: boolean;
-                /** @description For a `SERVICE` tab: show the plugin's sub-tabs below the menu entry. */
+                /** @description For a `SERVICE` tab: show the sub-tabs the plugin defines underneath the menu tab. */
                 showSubTabs?: boolean;
                 /** @description For a `SERVICE` tab: keep the environment context when moving between tabs of the same service connection. */
                 retainEnvironment?: boolean;
-            }[];
+            } & (unknown & unknown))[];
         };
         /** @description Settings that redirect a reseller's users to a custom user interface after they log in. */
         CustomUiSettings: {
@@ -7866,8 +8826,11 @@ export interface components {
             id?: string;
             /** @description Language code of the text (`en`, `fr`, `es`). */
             language: string;
-            /** @description Which text this is: `title` for a category; for a notification `title` or `body` (one revision of the reference also lists `description` and `url slug`). */
-            type: string;
+            /**
+             * @description Which text this is: for a notification `title` or `body`; for a notification category only `title`.
+             * @enum {string}
+             */
+            type: "title" | "body";
             /** @description The translated text. */
             text: string;
             /** @description Version of the translation. */
@@ -7976,6 +8939,8 @@ export interface components {
              * @enum {string}
              */
             detailsViewSummaryFieldsLayout?: "DEFAULT" | "CONDENSED";
+            /** @description Whether the create and edit forms of the organization's service connections are shown in multi-step mode. (Absent from the answers of the deprecated `/workspace_settings` paths.) */
+            supportsMultiStep?: boolean;
         };
     };
     responses: {
@@ -8156,7 +9121,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
-                    /** @description Name of the organization. */
+                    /** @description Name of the organization, 2 to 50 characters, the first one alphanumeric. */
                     name: string;
                     /** @description Subdomain of the organization in the CloudMC URL (`[entryPoint].CloudMC`). */
                     entryPoint: string;
@@ -8182,7 +9147,7 @@ export interface operations {
                      */
                     billingMode?: "MANUAL" | "CREDIT_CARD";
                     /** @description Tags of the organization (not system tags), each given by `id` or `name`. */
-                    tags?: {
+                    tags?: ({
                         /**
                          * Format: uuid
                          * @description ID of an existing tag.
@@ -8190,7 +9155,13 @@ export interface operations {
                         id?: string;
                         /** @description Name of the tag. */
                         name?: string;
-                    }[];
+                    } | {
+                        /** @description The tag given by its ID. */
+                        id: unknown;
+                    } | {
+                        /** @description The tag given by its name. */
+                        name: unknown;
+                    })[];
                 };
             };
         };
@@ -8285,7 +9256,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
-                    /** @description Name of the organization. */
+                    /** @description Name of the organization, 2 to 50 characters, the first one alphanumeric. */
                     name?: string;
                     /** @description Subdomain of the organization in the CloudMC URL (`[entryPoint].CloudMC`). */
                     entryPoint?: string;
@@ -8298,7 +9269,7 @@ export interface operations {
                         id: string;
                     }[];
                     /** @description Tags of the organization (not system tags), each given by `id` or `name`. */
-                    tags?: {
+                    tags?: ({
                         /**
                          * Format: uuid
                          * @description ID of an existing tag.
@@ -8306,7 +9277,13 @@ export interface operations {
                         id?: string;
                         /** @description Name of the tag. */
                         name?: string;
-                    }[];
+                    } | {
+                        /** @description The tag given by its ID. */
+                        id: unknown;
+                    } | {
+                        /** @description The tag given by its name. */
+                        name: unknown;
+                    })[];
                     /** @description Resource commitments applied to the organization. */
                     resourceCommitments?: Record<string, never>[];
                     /** @description Users of the organization, by `id`. */
@@ -8634,14 +9611,14 @@ export interface operations {
                  */
                 "application/json": {
                     /** @description Role given to new users logging in with an email domain matching a verified domain. */
-                    defaultRole?: {
+                    defaultRole: {
                         /**
                          * Format: uuid
                          * @description ID of the role.
                          */
-                        id?: string;
+                        id: string;
                         /** @description Name of the role. */
-                        name?: string;
+                        name: string;
                     };
                     /** @description Whether to create end-user accounts automatically upon a successful OIDC login. */
                     autoCreationEnabled?: boolean;
@@ -9372,22 +10349,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "userName": "vader42",
-                 *       "firstName": "Anakin",
-                 *       "lastName": "Skywalker",
-                 *       "email": "vader42@cloud.mc",
-                 *       "primaryRoleBinding": {
-                 *         "role": {
-                 *           "id": "4a1a44f3-ea74-4952-b9ef-ff3163c329d9"
-                 *         }
-                 *       },
-                 *       "organization": {
-                 *         "id": "645cf4ce-3699-40c5-a1a8-0b3e945f49ee"
-                 *       }
-                 *     }
-                 */
                 "application/json": {
                     /** @description Username, unique in the organization. */
                     userName: string;
@@ -9395,7 +10356,10 @@ export interface operations {
                     firstName: string;
                     /** @description Last name of the user. */
                     lastName: string;
-                    /** @description Email address, unique in the organization. */
+                    /**
+                     * Format: email
+                     * @description Email address, unique in the organization.
+                     */
                     email: string;
                     /** @description The primary role to bind to the user. */
                     primaryRoleBinding: {
@@ -9416,14 +10380,6 @@ export interface operations {
                          */
                         id: string;
                     };
-                    /** @description System and environment roles to give the user (older revision of the reference). */
-                    roles?: {
-                        /**
-                         * Format: uuid
-                         * @description ID of the role.
-                         */
-                        id: string;
-                    }[];
                 };
             };
         };
@@ -9506,19 +10462,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "userName": "spidey1",
-                 *       "firstName": "Peter",
-                 *       "lastName": "Parker",
-                 *       "email": "spidey1@cloud.mc",
-                 *       "primaryRoleBinding": {
-                 *         "role": {
-                 *           "id": "4a1a44f3-ea74-4952-b9ef-ff3163c329d9"
-                 *         }
-                 *       }
-                 *     }
-                 */
                 "application/json": {
                     /** @description New username, unique in the organization. */
                     userName?: string;
@@ -9526,7 +10469,10 @@ export interface operations {
                     firstName?: string;
                     /** @description New last name. */
                     lastName?: string;
-                    /** @description New email address, unique in the organization. */
+                    /**
+                     * Format: email
+                     * @description New email address, unique in the organization.
+                     */
                     email?: string;
                     /** @description The new primary role of the user. */
                     primaryRoleBinding?: {
@@ -9539,14 +10485,6 @@ export interface operations {
                             id: string;
                         };
                     };
-                    /** @description New list of system and environment roles, replacing the previous one (older revision of the reference). */
-                    roles?: {
-                        /**
-                         * Format: uuid
-                         * @description ID of the role.
-                         */
-                        id: string;
-                    }[];
                 };
             };
         };
@@ -9702,20 +10640,16 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "scopeQualifier": "ORG_BASE",
-                 *       "role": {
-                 *         "id": "cc71a40b-d90b-40db-b724-08d71f5179b5"
-                 *       },
-                 *       "organization": {
-                 *         "id": "6861c664-0a83-4e91-bd8c-3a6083e81a13"
-                 *       }
-                 *     }
-                 */
                 "application/json": {
-                    /** @description Scope of the binding (`ORG_BASE`, `ORG_TREE`, `ORG_SUBS`, `ORG_TOPLEVEL`, `TAGS_ANYMATCH`; the text also mentions `GLOBAL`). */
-                    scopeQualifier: string;
+                    /**
+                     * @description Scope of the binding: `ORG_BASE` (one organization), `ORG_TREE` (an organization
+                     *     and its sub-organizations), `ORG_SUBS` (its sub-organizations), `ORG_TOPLEVEL` (all
+                     *     top-level organizations), `TAGS_ANYMATCH` (organizations with at least one of
+                     *     `tags`); the text also mentions `GLOBAL`. `ORG_SUB` and `TAG_ANYMATCH` are the
+                     *     roles section's spellings of `ORG_SUBS` and `TAGS_ANYMATCH`.
+                     * @enum {string}
+                     */
+                    scopeQualifier: "ORG_BASE" | "ORG_TREE" | "ORG_SUBS" | "ORG_SUB" | "ORG_TOPLEVEL" | "TAGS_ANYMATCH" | "TAG_ANYMATCH" | "GLOBAL";
                     /** @description The role to bind. */
                     role: {
                         /**
@@ -9724,7 +10658,7 @@ export interface operations {
                          */
                         id: string;
                     };
-                    /** @description Target organization, for the scopes that target one. */
+                    /** @description Target organization; required for `ORG_BASE`, `ORG_TREE` and `ORG_SUBS`. */
                     organization?: {
                         /**
                          * Format: uuid
@@ -9732,9 +10666,9 @@ export interface operations {
                          */
                         id: string;
                     };
-                    /** @description Organization tags to match, for `TAGS_ANYMATCH`. */
+                    /** @description Organization tags to match; required for `TAGS_ANYMATCH`. */
                     tags?: string[];
-                };
+                } & (unknown & unknown);
             };
         };
         responses: {
@@ -9802,10 +10736,11 @@ export interface operations {
                 org_id?: components["parameters"]["OrgId"];
                 /**
                  * @description Return only roles with this default scope (a scope qualifier: `ENV`, `ORG_BASE`,
-                 *     `ORG_TREE`, `ORG_SUB`, `ORG_TOPLEVEL`, `TAG_ANYMATCH`, `GLOBAL`).
+                 *     `ORG_TREE`, `ORG_SUB`, `ORG_TOPLEVEL`, `TAG_ANYMATCH`, `GLOBAL`). The additional-roles
+                 *     section spells two of them `ORG_SUBS` and `TAGS_ANYMATCH`; both spellings are accepted.
                  * @example ENV
                  */
-                filter_scope?: string;
+                filter_scope?: "ENV" | "ORG_BASE" | "ORG_TREE" | "ORG_SUB" | "ORG_SUBS" | "ORG_TOPLEVEL" | "TAG_ANYMATCH" | "TAGS_ANYMATCH" | "GLOBAL";
                 /**
                  * @description Return only system roles.
                  * @example true
@@ -9925,21 +10860,6 @@ export interface operations {
                      * @enum {string}
                      */
                     membership?: "ALL_ORG_USERS" | "MANY_USERS";
-                    /** @description Roles of the environment with the users holding them; also defines the default role (older revision only). */
-                    roles?: {
-                        /** @description Name of the role. */
-                        name: string;
-                        /** @description Whether this role is the environment's default role. */
-                        isDefault?: boolean;
-                        /** @description Users holding the role. */
-                        users: {
-                            /**
-                             * Format: uuid
-                             * @description ID of the user.
-                             */
-                            id: string;
-                        }[];
-                    }[];
                 };
             };
         };
@@ -10031,26 +10951,6 @@ export interface operations {
                      * @enum {string}
                      */
                     membership?: "ALL_ORG_USERS" | "MANY_USERS";
-                    /** @description New role assignments of the environment, which can also change the default role (older revision only). */
-                    roles?: {
-                        /**
-                         * Format: uuid
-                         * @description ID of the role.
-                         */
-                        id?: string;
-                        /** @description Name of the role. */
-                        name?: string;
-                        /** @description Whether this role becomes the environment's default role. */
-                        isDefault?: boolean;
-                        /** @description Users holding the role. */
-                        users?: {
-                            /**
-                             * Format: uuid
-                             * @description ID of the user.
-                             */
-                            id: string;
-                        }[];
-                    }[];
                 };
             };
         };
@@ -10522,6 +11422,13 @@ export interface operations {
                  *       "name": "GCP-AmericasRegion",
                  *       "type": "gcp",
                  *       "serviceCode": "gcp-americas",
+                 *       "trialEnabled": false,
+                 *       "usageEnabled": false,
+                 *       "metricsEnabled": false,
+                 *       "commitmentTrackingEnabled": false,
+                 *       "groupedParameters": [],
+                 *       "dependentConnection": null,
+                 *       "locations": [],
                  *       "organization": {
                  *         "id": "9571b279-abaf-4a37-9f39-85d1a915af7d"
                  *       },
@@ -10541,6 +11448,14 @@ export interface operations {
                  *         {
                  *           "parameter": "billingAccountId",
                  *           "value": "141F7D-FDK3D0-F99HW2"
+                 *         },
+                 *         {
+                 *           "parameter": "billingSubAccountsEnabled",
+                 *           "value": ""
+                 *         },
+                 *         {
+                 *           "parameter": "billingDatasetName",
+                 *           "value": "cmc_usage"
                  *         }
                  *       ]
                  *     }
@@ -11621,7 +12536,13 @@ export interface operations {
                  *       ]
                  *     }
                  */
-                "application/json": components["schemas"]["IdentityProviderInput"];
+                "application/json": components["schemas"]["IdentityProviderInput"] & {
+                    /**
+                     * Format: uuid
+                     * @description ID of the identity provider; the same as the one in the URL.
+                     */
+                    id: string;
+                };
             };
         };
         responses: {
@@ -11672,6 +12593,59 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskReference"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            500: components["responses"]["ServerError"];
+        };
+    };
+    listDefaultIdentityProviders: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Act in this sub-organization instead of the API key owner's own organization.
+                 * @example 87895f43-51c1-43cc-b987-7e301bf5b86a
+                 */
+                org_id?: components["parameters"]["OrgId"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The default identity providers. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataEnvelope"] & {
+                        /** @description The default identity providers, keyed by provider name (for example `GOOGLE`). */
+                        data: {
+                            [key: string]: {
+                                /** @description Logo shown on the login screen (an image URL, a path on the portal or a data URL). */
+                                logo?: string;
+                                /**
+                                 * @description Whether the identity provider supports single logout. The attribute table
+                                 *     types it as an integer, the example returns booleans; both are accepted.
+                                 */
+                                supportSingleLogout?: boolean | number;
+                                /** @description Issuer URL of the identity provider (with a placeholder such as `YOUR_OKTA_DOMAIN` where it is tenant-specific). */
+                                issuerURL?: string;
+                                /** @description Name shown on the login screen. */
+                                displayName?: string;
+                                /**
+                                 * @description OIDC `prompt` value sent to the provider (for example `login`). Shown in the
+                                 *     example for `GOOGLE` only; not in the attribute table.
+                                 */
+                                prompt?: string;
+                            };
+                        };
+                    };
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -11839,7 +12813,13 @@ export interface operations {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["SamlSettingsInput"];
+                "application/json": components["schemas"]["SamlSettingsInput"] & {
+                    /**
+                     * Format: uuid
+                     * @description ID of the SAML settings; the same as the one in the URL.
+                     */
+                    id: string;
+                };
             };
         };
         responses: {
@@ -11924,10 +12904,10 @@ export interface operations {
                 /** @description Also find the usage of an organization that has been deleted. */
                 include_deleted?: boolean;
                 /**
-                 * @description Output format, `JSON` (default) or `CSV`; the reference's curls send it in lower case (`json`, `csv`).
+                 * @description Output format, `JSON` (default) or `CSV`. The table writes them in capitals, the curl examples in lower case (`json`, `csv`); both cases are accepted.
                  * @example json
                  */
-                format?: string;
+                format?: "JSON" | "CSV" | "json" | "csv";
             };
             header?: never;
             path: {
@@ -12492,22 +13472,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "name": "my-quota-name",
-                 *       "description": "Quotas for trials",
-                 *       "quotaDetails": [
-                 *         {
-                 *           "metricIdentifier": "instance.cpu.count",
-                 *           "ceiling": 5
-                 *         },
-                 *         {
-                 *           "metricIdentifier": "disk.size.gb",
-                 *           "ceiling": 300
-                 *         }
-                 *       ]
-                 *     }
-                 */
                 "application/json": {
                     /** @description Name of the quota, unique across the connection and the organization. */
                     name: string;
@@ -12533,56 +13497,6 @@ export interface operations {
                     "application/json": components["schemas"]["TaskReference"] & {
                         /** @description The updated quota. */
                         data?: components["schemas"]["Quota"];
-                    };
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            405: components["responses"]["MethodNotAllowed"];
-            500: components["responses"]["ServerError"];
-        };
-    };
-    setQuotaDefaultLegacy: {
-        parameters: {
-            query?: {
-                /**
-                 * @description Act in this sub-organization instead of the API key owner's own organization.
-                 * @example 87895f43-51c1-43cc-b987-7e301bf5b86a
-                 */
-                org_id?: components["parameters"]["OrgId"];
-                /**
-                 * @description Make the quota the default quota of the organizations assigned this service connection.
-                 * @example true
-                 */
-                service?: boolean;
-                /**
-                 * @description Make the quota the default quota of the trial organizations assigned this service connection.
-                 * @example false
-                 */
-                trial?: boolean;
-            };
-            header?: never;
-            path: {
-                /**
-                 * @description ID of the quota.
-                 * @example 24330f70-9845-4851-acc0-ecd5d9b13613
-                 */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The quota, with its default flags updated. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DataEnvelope"] & {
-                        /** @description The quota. */
-                        data: components["schemas"]["Quota"];
                     };
                 };
             };
@@ -12702,23 +13616,29 @@ export interface operations {
                 endDate: string;
                 /** @description Name of the environment to query the metric for. */
                 environment?: string;
-                /** @description How the values of a bucket are combined; `sum`, `count`, `min`, `max` or `avg` (the default, named `average` in the reference). */
-                aggregationType?: string;
+                /** @description How the queried metrics are aggregated; `sum`, `count`, `min`, `max` or `avg` (average, the default, which the reference calls `average`). */
+                aggregationType?: "sum" | "count" | "min" | "max" | "avg";
                 /**
                  * @description Size of a bucket, in `unit`; a positive integer.
                  * @example 12
                  */
                 size?: number;
                 /**
-                 * @description Unit of the bucket size, a Java `ChronoUnit` name (for example `minutes`, `hours`, `days`).
+                 * @description Unit of the bucket size, a valid Java `ChronoUnit` (for example `MINUTES`, the default; the curl example sends `hours`).
                  * @example hours
                  */
                 unit?: string;
-                /** @description Type of the entity to query the metric for. */
+                /** @description Type of the entity to query the metric for; only the metric records of that type are aggregated. */
                 entityType?: string;
-                /** @description ID of the entity to query the metric for. */
+                /**
+                 * @description ID of the entity to query the metric for; only the metric records of that entity are aggregated.
+                 * @example 1923471a-6a72-474d-9e19-63075bc1020b
+                 */
                 entityId?: string;
-                /** @description Grouping of the values; the reference lists this parameter without describing it. */
+                /**
+                 * @deprecated
+                 * @description **Deprecated.** Dropped from the reference on 2021-08-26 (commit e2abc9a5, which omitted some optional query parameters); it listed it without describing it.
+                 */
                 groupBy?: string;
             };
             header?: never;
@@ -13080,100 +14000,69 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "organization": {
-                 *         "id": "1d37a999-6ac6-4193-acb2-49df5c43ff31"
-                 *       },
-                 *       "productCatalogs": [
-                 *         {
-                 *           "id": "b6c89a59-34bf-4be4-a9bf-4414de84f5f7"
-                 *         }
-                 *       ],
                  *       "name": {
-                 *         "en": "name",
-                 *         "fr": "nom",
-                 *         "es": "nombre"
+                 *         "en": "Name here",
+                 *         "fr": "Nom ici"
                  *       },
                  *       "description": {
-                 *         "en": "desc_en",
-                 *         "fr": "desc_fr",
-                 *         "es": "desc_es"
+                 *         "en": "Description here",
+                 *         "fr": "Description ici"
                  *       },
-                 *       "effectiveDate": "2020-05-06T00:00:00.000Z",
+                 *       "supportedCurrencies": [
+                 *         "CAD"
+                 *       ],
+                 *       "effectiveDate": "2020-08-31T12:00:00Z",
+                 *       "organization": {
+                 *         "id": "52fd201e-aa82-4a27-86b3-ea9650a7fb1e"
+                 *       },
                  *       "pricingProducts": [
                  *         {
-                 *           "product": {
-                 *             "id": "c14daee2-4678-4710-b9af-fc26fbd3c7f3"
+                 *           "unitPrice": {
+                 *             "CAD": 13
                  *           },
-                 *           "cogs": 4,
-                 *           "unitPrice": 5,
-                 *           "currency": "CAD",
-                 *           "pricingTiers": [
-                 *             {
-                 *               "pricingMode": "FLAT_FEE",
-                 *               "lowerBound": 0,
-                 *               "upperBound": 1000.5,
-                 *               "price": {
-                 *                 "CAD": 999
-                 *               },
-                 *               "id": "9c560c79-e600-4a8b-b73b-d359a6512601"
-                 *             },
-                 *             {
-                 *               "pricingMode": "FLAT_FEE",
-                 *               "lowerBound": 1000.5,
-                 *               "chunkSize": 500,
-                 *               "price": {
-                 *                 "CAD": 999
-                 *               },
-                 *               "id": "accf0b65-1406-45d6-b6d8-b83c062efcd7"
-                 *             }
-                 *           ]
-                 *         },
-                 *         {
                  *           "product": {
-                 *             "id": "c14daee2-4678-4710-b9af-fc26fbd3c7f3"
+                 *             "id": "dd3fcab9-5b31-4f08-9b50-ed3326bccfb4"
                  *           },
-                 *           "cogs": 4,
-                 *           "unitPrice": 5,
-                 *           "currency": "USD"
+                 *           "cogs": {
+                 *             "CAD": 10
+                 *           }
                  *         }
-                 *       ],
-                 *       "supportedCurrencies": [
-                 *         "CAD",
-                 *         "USD"
                  *       ]
                  *     }
                  */
                 "application/json": {
-                    /** @description The organization that will own the pricing. */
-                    organization: {
+                    /**
+                     * Format: uuid
+                     * @description ID of the pricing. The reference's Required table lists it, but its request example (like any create) omits it, so it is not required here.
+                     */
+                    id?: string;
+                    /** @description Name of the pricing, by language. */
+                    name: components["schemas"]["LocalizedText"];
+                    /** @description Description of the pricing, by language. */
+                    description: components["schemas"]["LocalizedText"];
+                    /** @description Currencies (ISO 4217 codes) the pricing supports. */
+                    supportedCurrencies: string[];
+                    /**
+                     * Format: date-time
+                     * @description When the pricing takes effect (ISO 8601).
+                     */
+                    effectiveDate: string;
+                    /** @description The organization where the pricing is created. The request example sends it; the tables do not list it. */
+                    organization?: {
                         /**
                          * Format: uuid
                          * @description ID of the organization.
                          */
                         id: string;
                     };
-                    /** @description The product catalogs the pricing may take products from. */
-                    productCatalogs: {
+                    /** @description The products to price. */
+                    pricingProducts: {
                         /**
                          * Format: uuid
-                         * @description ID of the product catalog.
+                         * @description ID of the priced product. The reference's Required table lists it, but its request example omits it, so it is not required here.
                          */
-                        id: string;
-                    }[];
-                    /** @description Name of the pricing, by language. */
-                    name: components["schemas"]["LocalizedText"];
-                    /** @description Description of the pricing, by language. */
-                    description?: components["schemas"]["LocalizedText"];
-                    /**
-                     * Format: date-time
-                     * @description When the pricing becomes effective (ISO 8601).
-                     */
-                    effectiveDate: string;
-                    /** @description Currencies (ISO 4217 codes) the pricing supports. */
-                    supportedCurrencies: string[];
-                    /** @description Prices of products of the catalogs; every product needs a price in every supported currency. */
-                    pricingProducts: {
-                        /** @description The product priced; it must belong to one of the catalogs. */
+                        id?: string;
+                        /** @description The product being priced. */
                         product: {
                             /**
                              * Format: uuid
@@ -13181,13 +14070,15 @@ export interface operations {
                              */
                             id: string;
                         };
-                        /** @description Cost of goods sold (direct cost of the product), in `currency`. */
-                        cogs: number;
-                        /** @description Unit price at which the product is sold, in `currency`. */
-                        unitPrice: number;
-                        /** @description Currency (ISO 4217 code) of the prices. */
-                        currency: string;
-                        /** @description Optional pricing tiers; contiguous, no overlap or gap. Each tier needs `pricingMode` and `lowerBound`, and an `upperBound` unless it is the last one; its `price` must name only supported currencies. */
+                        /** @description Cost of goods sold, by currency code. */
+                        cogs: {
+                            [key: string]: number;
+                        };
+                        /** @description Unit price, by currency code. */
+                        unitPrice: {
+                            [key: string]: number;
+                        };
+                        /** @description Optional pricing tiers of the priced product: each with a `pricingMode` and a `lowerBound`, an `upperBound` unless it is the last, and a `price` naming every supported currency. */
                         pricingTiers?: components["schemas"]["PricingTier"][];
                     }[];
                 };
@@ -13226,7 +14117,7 @@ export interface operations {
             path: {
                 /**
                  * @description ID of the pricing.
-                 * @example 03bc22bd-adc4-46b8-988d-afddc24c0cb5
+                 * @example 73eb0d75-03b0-44e2-9cbf-9ad25dff5da5
                  */
                 id: string;
             };
@@ -13266,7 +14157,7 @@ export interface operations {
             path: {
                 /**
                  * @description ID of the pricing.
-                 * @example 03bc22bd-adc4-46b8-988d-afddc24c0cb5
+                 * @example 73eb0d75-03b0-44e2-9cbf-9ad25dff5da5
                  */
                 id: string;
             };
@@ -13277,14 +14168,12 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": {
-                 *         "en": "name-updated",
-                 *         "fr": "nom-updated",
-                 *         "es": "nombre-updated"
+                 *         "en": "Name here",
+                 *         "fr": "Nom ici"
                  *       },
                  *       "description": {
-                 *         "en": "pricing-desc-updated",
-                 *         "fr": "desc_fr",
-                 *         "es": "desc_es"
+                 *         "en": "Description here",
+                 *         "fr": "Description ici"
                  *       }
                  *     }
                  */
@@ -13292,7 +14181,7 @@ export interface operations {
                     /** @description Name of the pricing, by language. */
                     name: components["schemas"]["LocalizedText"];
                     /** @description Description of the pricing, by language. */
-                    description?: components["schemas"]["LocalizedText"];
+                    description: components["schemas"]["LocalizedText"];
                 };
             };
         };
@@ -13329,9 +14218,229 @@ export interface operations {
             path: {
                 /**
                  * @description ID of the pricing.
-                 * @example 03bc22bd-adc4-46b8-988d-afddc24c0cb5
+                 * @example 73eb0d75-03b0-44e2-9cbf-9ad25dff5da5
                  */
                 id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deletion task, already completed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskReference"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            500: components["responses"]["ServerError"];
+        };
+    };
+    getEffectivePricing: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Act in this sub-organization instead of the API key owner's own organization.
+                 * @example 87895f43-51c1-43cc-b987-7e301bf5b86a
+                 */
+                org_id?: components["parameters"]["OrgId"];
+                /**
+                 * @description The date the pricing is wanted at (`YYYY-MM-DD`); defaults to the current date.
+                 * @example 2021-01-01
+                 */
+                date?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the pricing.
+                 * @example 73eb0d75-03b0-44e2-9cbf-9ad25dff5da5
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The effective pricing. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataEnvelope"] & {
+                        /** @description The pricing with the changes up to `date` applied. */
+                        data: components["schemas"]["Pricing"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            500: components["responses"]["ServerError"];
+        };
+    };
+    listPricingChanges: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Act in this sub-organization instead of the API key owner's own organization.
+                 * @example 87895f43-51c1-43cc-b987-7e301bf5b86a
+                 */
+                org_id?: components["parameters"]["OrgId"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the pricing.
+                 * @example 73eb0d75-03b0-44e2-9cbf-9ad25dff5da5
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The changes of the pricing. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataEnvelope"] & {
+                        /** @description The changes of the pricing. */
+                        data: components["schemas"]["PricingChange"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            500: components["responses"]["ServerError"];
+        };
+    };
+    createPricingChange: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Act in this sub-organization instead of the API key owner's own organization.
+                 * @example 87895f43-51c1-43cc-b987-7e301bf5b86a
+                 */
+                org_id?: components["parameters"]["OrgId"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the pricing.
+                 * @example 73eb0d75-03b0-44e2-9cbf-9ad25dff5da5
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PricingChangeInput"];
+            };
+        };
+        responses: {
+            /** @description The new pricing change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataEnvelope"] & {
+                        /** @description The new pricing change. */
+                        data: components["schemas"]["PricingChange"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            500: components["responses"]["ServerError"];
+        };
+    };
+    updatePricingChange: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Act in this sub-organization instead of the API key owner's own organization.
+                 * @example 87895f43-51c1-43cc-b987-7e301bf5b86a
+                 */
+                org_id?: components["parameters"]["OrgId"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the pricing.
+                 * @example 73eb0d75-03b0-44e2-9cbf-9ad25dff5da5
+                 */
+                id: string;
+                /**
+                 * @description ID of the pricing change.
+                 * @example 920d7ee9-8771-4485-a0f2-2e122db83c32
+                 */
+                change_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PricingChangeInput"];
+            };
+        };
+        responses: {
+            /** @description The updated pricing change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataEnvelope"] & {
+                        /** @description The updated pricing change. */
+                        data: components["schemas"]["PricingChange"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            500: components["responses"]["ServerError"];
+        };
+    };
+    deletePricingChange: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Act in this sub-organization instead of the API key owner's own organization.
+                 * @example 87895f43-51c1-43cc-b987-7e301bf5b86a
+                 */
+                org_id?: components["parameters"]["OrgId"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the pricing.
+                 * @example 73eb0d75-03b0-44e2-9cbf-9ad25dff5da5
+                 */
+                id: string;
+                /**
+                 * @description ID of the pricing change.
+                 * @example 920d7ee9-8771-4485-a0f2-2e122db83c32
+                 */
+                change_id: string;
             };
             cookie?: never;
         };
@@ -13417,7 +14526,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
-                    /** @description The organization that owns the pricing package. */
+                    /** @description The organization the pricing package belongs to. */
                     organization: {
                         /**
                          * Format: uuid
@@ -13425,7 +14534,7 @@ export interface operations {
                          */
                         id: string;
                     };
-                    /** @description The pricing to apply. */
+                    /** @description The pricing used by the pricing package. */
                     pricingDefinition: {
                         /**
                          * Format: uuid
@@ -13433,11 +14542,14 @@ export interface operations {
                          */
                         id: string;
                     };
-                    /** @description Currency (ISO 4217 code), one of the pricing's currencies. */
+                    /** @description Currency (ISO 4217 code), one of the selected pricing's currencies. */
                     currency: string;
-                    /** @description Which organizations the pricing package applies to: `GLOBAL`, `ORG_TOPLEVEL`, `ORG_SUBS` (`ORG_SUB` in the reference's request table), `ORG_BASE` or `ORG_TREE`. */
-                    scopeQualifier: string;
-                    /** @description The organization the scope targets; required for `ORG_BASE`, `ORG_TREE` and `ORG_SUBS`. */
+                    /**
+                     * @description Which organizations the pricing package applies to. The request table lists `ORG_BASE`, `ORG_TREE`, `ORG_SUB`, `ORG_TOPLEVEL` and `GLOBAL`; the attribute table spells the third `ORG_SUBS`. Both spellings are accepted.
+                     * @enum {string}
+                     */
+                    scopeQualifier: "ORG_BASE" | "ORG_TREE" | "ORG_SUB" | "ORG_SUBS" | "ORG_TOPLEVEL" | "GLOBAL";
+                    /** @description The organization the scope targets; only required for scopes `ORG_BASE`, `ORG_TREE` and `ORG_SUBS`. */
                     scopeOrganization?: {
                         /**
                          * Format: uuid
@@ -13447,12 +14559,12 @@ export interface operations {
                     };
                     /**
                      * Format: date-time
-                     * @description Start (ISO 8601).
+                     * @description Start of the pricing package (ISO 8601).
                      */
                     startDate: string;
                     /**
                      * Format: date-time
-                     * @description End (ISO 8601); omit for no end.
+                     * @description End of the pricing package (ISO 8601); omit for no end.
                      */
                     endDate?: string;
                 };
@@ -13491,7 +14603,7 @@ export interface operations {
             path: {
                 /**
                  * @description ID of the pricing package.
-                 * @example d08b9332-d26e-42fe-b272-3071f2d64839
+                 * @example 8bb5e457-41c3-410b-aced-b9c694ff141a
                  */
                 id: string;
             };
@@ -13531,7 +14643,7 @@ export interface operations {
             path: {
                 /**
                  * @description ID of the pricing package.
-                 * @example d08b9332-d26e-42fe-b272-3071f2d64839
+                 * @example 8bb5e457-41c3-410b-aced-b9c694ff141a
                  */
                 id: string;
             };
@@ -13557,7 +14669,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
-                    /** @description The organization that owns the pricing package. */
+                    /** @description The organization the pricing package belongs to. */
                     organization: {
                         /**
                          * Format: uuid
@@ -13565,7 +14677,7 @@ export interface operations {
                          */
                         id: string;
                     };
-                    /** @description The pricing to apply. */
+                    /** @description The pricing used by the pricing package. */
                     pricingDefinition: {
                         /**
                          * Format: uuid
@@ -13573,11 +14685,14 @@ export interface operations {
                          */
                         id: string;
                     };
-                    /** @description Currency (ISO 4217 code), one of the pricing's currencies. */
+                    /** @description Currency (ISO 4217 code), one of the selected pricing's currencies. */
                     currency: string;
-                    /** @description Which organizations the pricing package applies to: `GLOBAL`, `ORG_TOPLEVEL`, `ORG_SUBS` (`ORG_SUB` in the reference's request table), `ORG_BASE` or `ORG_TREE`. */
-                    scopeQualifier: string;
-                    /** @description The organization the scope targets; required for `ORG_BASE`, `ORG_TREE` and `ORG_SUBS`. */
+                    /**
+                     * @description Which organizations the pricing package applies to. The request table lists `ORG_BASE`, `ORG_TREE`, `ORG_SUB`, `ORG_TOPLEVEL` and `GLOBAL`; the attribute table spells the third `ORG_SUBS`. Both spellings are accepted.
+                     * @enum {string}
+                     */
+                    scopeQualifier: "ORG_BASE" | "ORG_TREE" | "ORG_SUB" | "ORG_SUBS" | "ORG_TOPLEVEL" | "GLOBAL";
+                    /** @description The organization the scope targets; only required for scopes `ORG_BASE`, `ORG_TREE` and `ORG_SUBS`. */
                     scopeOrganization?: {
                         /**
                          * Format: uuid
@@ -13587,12 +14702,12 @@ export interface operations {
                     };
                     /**
                      * Format: date-time
-                     * @description Start (ISO 8601).
+                     * @description Start of the pricing package (ISO 8601).
                      */
                     startDate: string;
                     /**
                      * Format: date-time
-                     * @description End (ISO 8601); omit for no end.
+                     * @description End of the pricing package (ISO 8601); omit for no end.
                      */
                     endDate?: string;
                 };
@@ -13631,7 +14746,7 @@ export interface operations {
             path: {
                 /**
                  * @description ID of the pricing package.
-                 * @example d08b9332-d26e-42fe-b272-3071f2d64839
+                 * @example 8bb5e457-41c3-410b-aced-b9c694ff141a
                  */
                 id: string;
             };
@@ -13761,16 +14876,18 @@ export interface operations {
                 "application/json": {
                     /** @description Name of the catalog, by language. */
                     name: components["schemas"]["LocalizedText"];
-                    /** @description Description of the catalog, by language. */
+                    /** @description Description of the catalog, by language (typed *string* in the tables; every example sends a map). */
                     description: components["schemas"]["LocalizedText"];
                     /**
-                     * @description Whether the catalog covers every connection of the service type or specific ones.
+                     * @description Whether the catalog covers every connection of its service type or specific connections.
                      * @enum {string}
                      */
                     mode: "ALL_CONNECTIONS_OF_TYPE" | "SPECIFIC_CONNECTIONS";
-                    /** @description Service connection type the catalog is bound to (for example `cloudca`); cannot change afterwards. */
+                    /** @description IDs of the service connections the catalog is bound to. */
+                    connectionIds?: string[];
+                    /** @description Service connection type the catalog is bound to (for example `cloudca`); cannot change afterwards. Typed *Object* in the tables; the example sends a string. */
                     serviceType: string;
-                    /** @description The organization the catalog is scoped to (default, the caller's organization). */
+                    /** @description The organization the catalog is scoped to; by default the caller's organization. */
                     organization?: {
                         /**
                          * Format: uuid
@@ -13778,13 +14895,11 @@ export interface operations {
                          */
                         id: string;
                     };
-                    /** @description IDs of the service connections the catalog is bound to. */
-                    connectionIds?: string[];
-                    /** @description Product categories; each needs an `id` chosen by the caller. */
+                    /** @description Product categories of the catalog. */
                     categories?: {
                         /**
                          * Format: uuid
-                         * @description ID of the category.
+                         * @description ID of the category, chosen by the caller.
                          */
                         id: string;
                         /** @description Name of the category, by language. */
@@ -13794,7 +14909,7 @@ export interface operations {
                     products?: {
                         /**
                          * Format: uuid
-                         * @description ID of an existing product (updates); absent for new products.
+                         * @description ID of the product: of an existing product in updates; assigned by the portal on creation.
                          */
                         id?: string;
                         /**
@@ -13802,7 +14917,7 @@ export interface operations {
                          * @description ID of the category of the product; must be one of the catalog's categories.
                          */
                         categoryId: string;
-                        /** @description SKU of the product; cannot change once the product exists. */
+                        /** @description SKU of the product; cannot be edited once the product exists. */
                         sku?: string;
                         /** @description Name of the product, by language. */
                         name?: components["schemas"]["LocalizedText"];
@@ -13813,43 +14928,49 @@ export interface operations {
                         metricType?: "COUNTER" | "GAUGE";
                         /** @description Unit of the product. */
                         unit?: {
-                            /** @description Unit value (for example `HOUR`). */
+                            /** @description Unit of the product (for example `HOUR`). */
                             unit?: string;
-                            /** @description Name of a custom unit, by language. */
+                            /** @description Name of the unit, by language; only for custom units. */
                             name?: components["schemas"]["LocalizedText"];
                         };
-                        /** @description Capture period (the reference lists `HOURS`, `MONTH`; its examples send `HOUR`). */
-                        period?: string;
-                        /** @description Whether the product is deprecated (default false); a deprecated product cannot be changed or un-deprecated. */
+                        /**
+                         * @description Period over which usage is captured. The tables list `HOURS` and `MONTH`; the examples send `HOUR`. All three are accepted.
+                         * @enum {string}
+                         */
+                        period?: "HOUR" | "HOURS" | "MONTH";
+                        /** @description Whether the product is deprecated (default false). A deprecated product cannot be updated or un-deprecated. */
                         deprecated?: boolean;
-                        /** @description Transformation applied to the usage. */
+                        /** @description Transformation applied to the product's usage. */
                         transformer?: {
                             /**
                              * @description Kind of transformation.
                              * @enum {string}
                              */
-                            type?: "PROPORTIONAL_TO_TIME" | "EXPRESSION" | "NONE";
+                            type: "PROPORTIONAL_TO_TIME" | "EXPRESSION" | "NONE";
                             /** @description Transformation expression; required for type `EXPRESSION`. */
                             expression?: string;
                         };
-                        /** @description Attribute of the service type's usage the product is computed from. */
+                        /** @description Attribute of the service type's usage the product's usage is computed from (for example `RAWUSAGE`). */
                         attribute?: string;
                         /** @description Source of the usage within the service type. */
                         source?: string;
-                        /** @description Filters selecting the usage records that count (same shape as in the catalog). */
+                        /** @description Filters selecting the usage records that count for the product. */
                         filters?: {
                             /**
                              * @description Kind of filter.
                              * @enum {string}
                              */
-                            type?: "EXPRESSION" | "SIMPLE";
-                            /** @description SpEL expression; for type `EXPRESSION`. */
+                            type: "EXPRESSION" | "SIMPLE";
+                            /** @description Spring Expression Language (SpEL) expression; required for type `EXPRESSION`. */
                             expression?: string;
-                            /** @description Usage field to test; for type `SIMPLE`. */
+                            /** @description Usage field to test; required for type `SIMPLE`. */
                             field?: string;
-                            /** @description Comparison; for type `SIMPLE` (values as in the catalog schema). */
-                            operator?: string;
-                            /** @description Value compared with the field; for type `SIMPLE`. */
+                            /**
+                             * @description Comparison applied to the field; required for type `SIMPLE`.
+                             * @enum {string}
+                             */
+                            operator?: "EQUAL" | "NOT_EQUAL" | "CONTAINS" | "STARTS_WITH" | "ENDS_WITH" | "MATCHES_REGEX" | "LESS_THAN" | "LESS_OR_EQUAL_THAN" | "BIGGER_THAN" | "BIGGER_OR_EQUAL_THAN";
+                            /** @description Value compared with the field; required for type `SIMPLE`. */
                             value?: string;
                         }[];
                     }[];
@@ -13991,10 +15112,10 @@ export interface operations {
                 "application/json": {
                     /** @description Name of the catalog, by language. */
                     name: components["schemas"]["LocalizedText"];
-                    /** @description Description of the catalog, by language. */
+                    /** @description Description of the catalog, by language (typed *string* in the tables; every example sends a map). */
                     description: components["schemas"]["LocalizedText"];
                     /**
-                     * @description Whether the catalog covers every connection of the service type or specific ones.
+                     * @description Whether the catalog covers every connection of its service type or specific connections.
                      * @enum {string}
                      */
                     mode: "ALL_CONNECTIONS_OF_TYPE" | "SPECIFIC_CONNECTIONS";
@@ -14002,79 +15123,85 @@ export interface operations {
                     connectionIds?: string[];
                     /**
                      * Format: uuid
-                     * @description ID of the catalog (the update example repeats it).
+                     * @description ID of the catalog (the request example repeats it).
                      */
                     id?: string;
-                    /** @description Product categories; each needs an `id` chosen by the caller. */
+                    /** @description Product categories of the catalog. */
                     categories: {
                         /**
                          * Format: uuid
-                         * @description ID of the category.
+                         * @description ID of the category, chosen by the caller.
                          */
                         id: string;
                         /** @description Name of the category, by language. */
-                        name?: components["schemas"]["LocalizedText"];
+                        name: components["schemas"]["LocalizedText"];
                     }[];
                     /** @description Products of the catalog. */
                     products: {
                         /**
                          * Format: uuid
-                         * @description ID of an existing product (updates); absent for new products.
+                         * @description ID of the product: of an existing product in updates; assigned by the portal on creation.
                          */
-                        id?: string;
+                        id: string;
                         /**
                          * Format: uuid
                          * @description ID of the category of the product; must be one of the catalog's categories.
                          */
                         categoryId: string;
-                        /** @description SKU of the product; cannot change once the product exists. */
+                        /** @description SKU of the product; cannot be edited once the product exists. */
                         sku?: string;
                         /** @description Name of the product, by language. */
-                        name?: components["schemas"]["LocalizedText"];
+                        name: components["schemas"]["LocalizedText"];
                         /**
                          * @description Kind of metric measured.
                          * @enum {string}
                          */
-                        metricType?: "COUNTER" | "GAUGE";
+                        metricType: "COUNTER" | "GAUGE";
                         /** @description Unit of the product. */
-                        unit?: {
-                            /** @description Unit value (for example `HOUR`). */
-                            unit?: string;
-                            /** @description Name of a custom unit, by language. */
+                        unit: {
+                            /** @description Unit of the product (for example `HOUR`). */
+                            unit: string;
+                            /** @description Name of the unit, by language; only for custom units. */
                             name?: components["schemas"]["LocalizedText"];
                         };
-                        /** @description Capture period (the reference lists `HOURS`, `MONTH`; its examples send `HOUR`). */
-                        period?: string;
-                        /** @description Whether the product is deprecated (default false); a deprecated product cannot be changed or un-deprecated. */
-                        deprecated?: boolean;
-                        /** @description Transformation applied to the usage. */
-                        transformer?: {
+                        /**
+                         * @description Period over which usage is captured. The tables list `HOURS` and `MONTH`; the examples send `HOUR`. All three are accepted.
+                         * @enum {string}
+                         */
+                        period: "HOUR" | "HOURS" | "MONTH";
+                        /** @description Whether the product is deprecated (default false). A deprecated product cannot be updated or un-deprecated. */
+                        deprecated: boolean;
+                        /** @description Transformation applied to the product's usage. */
+                        transformer: {
                             /**
                              * @description Kind of transformation.
                              * @enum {string}
                              */
-                            type?: "PROPORTIONAL_TO_TIME" | "EXPRESSION" | "NONE";
+                            type: "PROPORTIONAL_TO_TIME" | "EXPRESSION" | "NONE";
                             /** @description Transformation expression; required for type `EXPRESSION`. */
                             expression?: string;
                         };
-                        /** @description Attribute of the service type's usage the product is computed from. */
-                        attribute?: string;
+                        /** @description Attribute of the service type's usage the product's usage is computed from (for example `RAWUSAGE`). */
+                        attribute: string;
                         /** @description Source of the usage within the service type. */
-                        source?: string;
-                        /** @description Filters selecting the usage records that count (same shape as in the catalog). */
-                        filters?: {
+                        source: string;
+                        /** @description Filters selecting the usage records that count for the product. */
+                        filters: {
                             /**
                              * @description Kind of filter.
                              * @enum {string}
                              */
-                            type?: "EXPRESSION" | "SIMPLE";
-                            /** @description SpEL expression; for type `EXPRESSION`. */
+                            type: "EXPRESSION" | "SIMPLE";
+                            /** @description Spring Expression Language (SpEL) expression; required for type `EXPRESSION`. */
                             expression?: string;
-                            /** @description Usage field to test; for type `SIMPLE`. */
+                            /** @description Usage field to test; required for type `SIMPLE`. */
                             field?: string;
-                            /** @description Comparison; for type `SIMPLE` (values as in the catalog schema). */
-                            operator?: string;
-                            /** @description Value compared with the field; for type `SIMPLE`. */
+                            /**
+                             * @description Comparison applied to the field; required for type `SIMPLE`.
+                             * @enum {string}
+                             */
+                            operator?: "EQUAL" | "NOT_EQUAL" | "CONTAINS" | "STARTS_WITH" | "ENDS_WITH" | "MATCHES_REGEX" | "LESS_THAN" | "LESS_OR_EQUAL_THAN" | "BIGGER_THAN" | "BIGGER_OR_EQUAL_THAN";
+                            /** @description Value compared with the field; required for type `SIMPLE`. */
                             value?: string;
                         }[];
                     }[];
@@ -14202,7 +15329,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
-                    /** @description The organization that owns the applied pricing. */
+                    /** @description The organization the applied pricing belongs to. */
                     organization: {
                         /**
                          * Format: uuid
@@ -14210,7 +15337,7 @@ export interface operations {
                          */
                         id: string;
                     };
-                    /** @description The pricing to apply. */
+                    /** @description The pricing used by the applied pricing. */
                     pricingDefinition: {
                         /**
                          * Format: uuid
@@ -14218,11 +15345,14 @@ export interface operations {
                          */
                         id: string;
                     };
-                    /** @description Currency (ISO 4217 code), one of the pricing's currencies. */
+                    /** @description Currency (ISO 4217 code), one of the selected pricing's currencies. */
                     currency: string;
-                    /** @description Which organizations the applied pricing applies to: `GLOBAL`, `ORG_TOPLEVEL`, `ORG_SUBS` (`ORG_SUB` in the reference's request table), `ORG_BASE` or `ORG_TREE`. */
-                    scopeQualifier: string;
-                    /** @description The organization the scope targets; required for `ORG_BASE`, `ORG_TREE` and `ORG_SUBS`. */
+                    /**
+                     * @description Which organizations the applied pricing applies to. The request table lists `ORG_BASE`, `ORG_TREE`, `ORG_SUB`, `ORG_TOPLEVEL` and `GLOBAL`; the attribute table spells the third `ORG_SUBS`. Both spellings are accepted.
+                     * @enum {string}
+                     */
+                    scopeQualifier: "ORG_BASE" | "ORG_TREE" | "ORG_SUB" | "ORG_SUBS" | "ORG_TOPLEVEL" | "GLOBAL";
+                    /** @description The organization the scope targets; only required for scopes `ORG_BASE`, `ORG_TREE` and `ORG_SUBS`. */
                     scopeOrganization?: {
                         /**
                          * Format: uuid
@@ -14232,12 +15362,12 @@ export interface operations {
                     };
                     /**
                      * Format: date-time
-                     * @description Start (ISO 8601).
+                     * @description Start of the applied pricing (ISO 8601).
                      */
                     startDate: string;
                     /**
                      * Format: date-time
-                     * @description End (ISO 8601); omit for no end.
+                     * @description End of the applied pricing (ISO 8601); omit for no end.
                      */
                     endDate?: string;
                 };
@@ -14276,7 +15406,7 @@ export interface operations {
             path: {
                 /**
                  * @description ID of the applied pricing.
-                 * @example d08b9332-d26e-42fe-b272-3071f2d64839
+                 * @example 8bb5e457-41c3-410b-aced-b9c694ff141a
                  */
                 id: string;
             };
@@ -14316,7 +15446,7 @@ export interface operations {
             path: {
                 /**
                  * @description ID of the applied pricing.
-                 * @example d08b9332-d26e-42fe-b272-3071f2d64839
+                 * @example 8bb5e457-41c3-410b-aced-b9c694ff141a
                  */
                 id: string;
             };
@@ -14342,7 +15472,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
-                    /** @description The organization that owns the applied pricing. */
+                    /** @description The organization the applied pricing belongs to. */
                     organization: {
                         /**
                          * Format: uuid
@@ -14350,7 +15480,7 @@ export interface operations {
                          */
                         id: string;
                     };
-                    /** @description The pricing to apply. */
+                    /** @description The pricing used by the applied pricing. */
                     pricingDefinition: {
                         /**
                          * Format: uuid
@@ -14358,11 +15488,14 @@ export interface operations {
                          */
                         id: string;
                     };
-                    /** @description Currency (ISO 4217 code), one of the pricing's currencies. */
+                    /** @description Currency (ISO 4217 code), one of the selected pricing's currencies. */
                     currency: string;
-                    /** @description Which organizations the applied pricing applies to: `GLOBAL`, `ORG_TOPLEVEL`, `ORG_SUBS` (`ORG_SUB` in the reference's request table), `ORG_BASE` or `ORG_TREE`. */
-                    scopeQualifier: string;
-                    /** @description The organization the scope targets; required for `ORG_BASE`, `ORG_TREE` and `ORG_SUBS`. */
+                    /**
+                     * @description Which organizations the applied pricing applies to. The request table lists `ORG_BASE`, `ORG_TREE`, `ORG_SUB`, `ORG_TOPLEVEL` and `GLOBAL`; the attribute table spells the third `ORG_SUBS`. Both spellings are accepted.
+                     * @enum {string}
+                     */
+                    scopeQualifier: "ORG_BASE" | "ORG_TREE" | "ORG_SUB" | "ORG_SUBS" | "ORG_TOPLEVEL" | "GLOBAL";
+                    /** @description The organization the scope targets; only required for scopes `ORG_BASE`, `ORG_TREE` and `ORG_SUBS`. */
                     scopeOrganization?: {
                         /**
                          * Format: uuid
@@ -14372,12 +15505,12 @@ export interface operations {
                     };
                     /**
                      * Format: date-time
-                     * @description Start (ISO 8601).
+                     * @description Start of the applied pricing (ISO 8601).
                      */
                     startDate: string;
                     /**
                      * Format: date-time
-                     * @description End (ISO 8601); omit for no end.
+                     * @description End of the applied pricing (ISO 8601); omit for no end.
                      */
                     endDate?: string;
                 };
@@ -14416,7 +15549,7 @@ export interface operations {
             path: {
                 /**
                  * @description ID of the applied pricing.
-                 * @example d08b9332-d26e-42fe-b272-3071f2d64839
+                 * @example 8bb5e457-41c3-410b-aced-b9c694ff141a
                  */
                 id: string;
             };
@@ -14449,7 +15582,7 @@ export interface operations {
                  */
                 org_id?: components["parameters"]["OrgId"];
                 /**
-                 * @description Only discounts of this type.
+                 * @description Only the discounts of this type. The request line writes `?type=:type`, but the reference lists `type` under "Optional Query Parameters", so it is optional here.
                  * @example PERCENTAGE
                  */
                 type?: "PERCENTAGE" | "CREDIT";
@@ -14474,7 +15607,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["DataEnvelope"] & {
                         /** @description The discounts. */
-                        data: components["schemas"]["PackageDiscount"][];
+                        data: components["schemas"]["AppliedPricingDiscount"][];
                     };
                 };
             };
@@ -14529,7 +15662,7 @@ export interface operations {
                     /** @description Name of the discount, by language. */
                     name: components["schemas"]["LocalizedText"];
                     /**
-                     * @description Kind of discount.
+                     * @description Type of the discount.
                      * @enum {string}
                      */
                     type: "PERCENTAGE" | "CREDIT";
@@ -14538,31 +15671,31 @@ export interface operations {
                      * @description Start of the discount (ISO 8601).
                      */
                     startDate: string;
-                    /** @description Whether only organizations created after the start date receive the discount. */
-                    applyToNewCustomersOnly: boolean;
                     /**
                      * @description What the discount applies to.
                      * @enum {string}
                      */
                     discountScope: "ALL_PRODUCTS" | "CATEGORIES" | "PRODUCTS";
-                    /** @description Discount on every product; required for scope `ALL_PRODUCTS`. In (0, 100] for a percentage, greater than 0 for a credit. */
+                    /** @description Discount applied to every product of the applied pricing; required when `discountScope` is `ALL_PRODUCTS`. Values are in (0, 100] for a percentage discount and greater than 0 for a credit. */
                     packageDiscount?: number;
-                    /** @description Discount values by category ID; non-empty for scope `CATEGORIES`. */
-                    discountedCategories?: {
+                    /** @description Discount values by category ID, applied to every priced product of the category; must not be empty when `discountScope` is `CATEGORIES`. Values are in (0, 100] for a percentage discount and greater than 0 for a credit. */
+                    discountedCategories: {
                         [key: string]: number;
                     };
-                    /** @description Discount values by priced product ID; non-empty for scope `PRODUCTS`. */
-                    discountedProducts?: {
+                    /** @description Discount values by priced product ID; must not be empty when `discountScope` is `PRODUCTS`. Values are in (0, 100] for a percentage discount and greater than 0 for a credit. */
+                    discountedProducts: {
                         [key: string]: number;
                     };
                     /**
                      * Format: date-time
-                     * @description Date (ISO 8601) after which the discount is no longer offered to customers who have not received it yet.
+                     * @description Date (ISO 8601) after which the discount is no longer offered to customers who have not received it yet; without it the discount is always offered after its start.
                      */
                     cutoffDate?: string;
-                    /** @description How long the discount lasts once received, in days; omit for no limit. */
+                    /** @description How long the discount lasts once a customer receives it, in days; without it the discount lasts indefinitely, or until the credit is used up. */
                     durationDays?: number;
-                };
+                    /** @description Whether only organizations created after the discount's start date receive it. */
+                    applyToNewCustomersOnly: boolean;
+                } & (unknown & unknown & unknown);
             };
         };
         responses: {
@@ -14574,7 +15707,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["DataEnvelope"] & {
                         /** @description The new discount. */
-                        data: components["schemas"]["PackageDiscount"];
+                        data: components["schemas"]["AppliedPricingDiscount"];
                     };
                 };
             };
@@ -14619,7 +15752,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["DataEnvelope"] & {
                         /** @description The discount. The reference prints it inside an array although one discount is asked for; both forms are accepted. */
-                        data: components["schemas"]["PackageDiscount"] | components["schemas"]["PackageDiscount"][];
+                        data: components["schemas"]["AppliedPricingDiscount"] | components["schemas"]["AppliedPricingDiscount"][];
                     };
                 };
             };
@@ -14681,30 +15814,30 @@ export interface operations {
                      * @description Start of the discount (ISO 8601).
                      */
                     startDate?: string;
-                    /** @description Whether only organizations created after the start date receive the discount. */
-                    applyToNewCustomersOnly?: boolean;
                     /**
                      * @description What the discount applies to.
                      * @enum {string}
                      */
                     discountScope?: "ALL_PRODUCTS" | "CATEGORIES" | "PRODUCTS";
-                    /** @description Discount on every product; required for scope `ALL_PRODUCTS`. In (0, 100] for a percentage, greater than 0 for a credit. */
+                    /** @description Discount applied to every product of the applied pricing; required when `discountScope` is `ALL_PRODUCTS`. Values are in (0, 100] for a percentage discount and greater than 0 for a credit. */
                     packageDiscount?: number;
-                    /** @description Discount values by category ID; non-empty for scope `CATEGORIES`. */
+                    /** @description Discount values by category ID, applied to every priced product of the category; must not be empty when `discountScope` is `CATEGORIES`. Values are in (0, 100] for a percentage discount and greater than 0 for a credit. */
                     discountedCategories?: {
                         [key: string]: number;
                     };
-                    /** @description Discount values by priced product ID; non-empty for scope `PRODUCTS`. */
+                    /** @description Discount values by priced product ID; must not be empty when `discountScope` is `PRODUCTS`. Values are in (0, 100] for a percentage discount and greater than 0 for a credit. */
                     discountedProducts?: {
                         [key: string]: number;
                     };
                     /**
                      * Format: date-time
-                     * @description Date (ISO 8601) after which the discount is no longer offered to customers who have not received it yet.
+                     * @description Date (ISO 8601) after which the discount is no longer offered to customers who have not received it yet; without it the discount is always offered after its start.
                      */
                     cutoffDate?: string;
-                    /** @description How long the discount lasts once received, in days; omit for no limit. */
+                    /** @description How long the discount lasts once a customer receives it, in days; without it the discount lasts indefinitely, or until the credit is used up. */
                     durationDays?: number;
+                    /** @description Whether only organizations created after the discount's start date receive it. */
+                    applyToNewCustomersOnly?: boolean;
                 };
             };
         };
@@ -14717,7 +15850,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["DataEnvelope"] & {
                         /** @description The edited discount. */
-                        data: components["schemas"]["PackageDiscount"];
+                        data: components["schemas"]["AppliedPricingDiscount"];
                     };
                 };
             };
@@ -14804,7 +15937,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["DataEnvelope"] & {
                         /** @description The deactivated discount. */
-                        data: components["schemas"]["PackageDiscount"];
+                        data: components["schemas"]["AppliedPricingDiscount"];
                     };
                 };
             };
@@ -14824,7 +15957,7 @@ export interface operations {
                  */
                 org_id?: components["parameters"]["OrgId"];
                 /**
-                 * @description Only discounts of this type.
+                 * @description Only the discounts of this type. The request line writes `?type=:type`, but the reference lists `type` under "Optional Query Parameters", so it is optional here.
                  * @example PERCENTAGE
                  */
                 type?: "PERCENTAGE" | "CREDIT";
@@ -14902,7 +16035,7 @@ export interface operations {
                     /** @description Name of the discount, by language. */
                     name: components["schemas"]["LocalizedText"];
                     /**
-                     * @description Kind of discount.
+                     * @description Type of the discount.
                      * @enum {string}
                      */
                     type: "PERCENTAGE" | "CREDIT";
@@ -14911,22 +16044,22 @@ export interface operations {
                      * @enum {string}
                      */
                     scope: "ALL_PRODUCTS" | "CATEGORIES" | "PRODUCTS";
-                    /** @description Discount on every product (scope `ALL_PRODUCTS`). */
+                    /** @description Discount applied to every product (scope `ALL_PRODUCTS`). */
                     packageDiscount?: number;
-                    /** @description Discount values by category ID (scope `CATEGORIES`). */
-                    discountedCategories?: {
+                    /** @description Discount values by product ID (scope `PRODUCTS`). */
+                    discountedProducts: {
                         [key: string]: number;
                     };
-                    /** @description Discount values by product ID (scope `PRODUCTS`). */
-                    discountedProducts?: {
+                    /** @description Discount values by category ID, applied to every product of the category (scope `CATEGORIES`). */
+                    discountedCategories: {
                         [key: string]: number;
                     };
                     /**
                      * Format: date-time
-                     * @description Start of the discount (ISO 8601); must be before the start of the earliest ongoing billing cycle.
+                     * @description Start of the discount (ISO 8601); must be before the start date of the earliest ongoing billing cycle.
                      */
                     startDate: string;
-                    /** @description How long the discount lasts once applied, in days; omit for no limit. */
+                    /** @description How long the discount lasts once applied, in days; without it the discount lasts indefinitely, or until the credit is used up. */
                     durationDays?: number;
                 };
             };
@@ -15055,7 +16188,7 @@ export interface operations {
                     /** @description Name of the discount, by language. */
                     name?: components["schemas"]["LocalizedText"];
                     /**
-                     * @description Kind of discount.
+                     * @description Type of the discount.
                      * @enum {string}
                      */
                     type?: "PERCENTAGE" | "CREDIT";
@@ -15064,22 +16197,22 @@ export interface operations {
                      * @enum {string}
                      */
                     scope?: "ALL_PRODUCTS" | "CATEGORIES" | "PRODUCTS";
-                    /** @description Discount on every product (scope `ALL_PRODUCTS`). */
+                    /** @description Discount applied to every product (scope `ALL_PRODUCTS`). */
                     packageDiscount?: number;
-                    /** @description Discount values by category ID (scope `CATEGORIES`). */
-                    discountedCategories?: {
-                        [key: string]: number;
-                    };
                     /** @description Discount values by product ID (scope `PRODUCTS`). */
                     discountedProducts?: {
                         [key: string]: number;
                     };
+                    /** @description Discount values by category ID, applied to every product of the category (scope `CATEGORIES`). */
+                    discountedCategories?: {
+                        [key: string]: number;
+                    };
                     /**
                      * Format: date-time
-                     * @description Start of the discount (ISO 8601); must be before the start of the earliest ongoing billing cycle.
+                     * @description Start of the discount (ISO 8601).
                      */
                     startDate?: string;
-                    /** @description How long the discount lasts once applied, in days; omit for no limit. */
+                    /** @description How long the discount lasts once applied, in days; without it the discount lasts indefinitely, or until the credit is used up. */
                     durationDays?: number;
                 };
             };
@@ -15155,7 +16288,7 @@ export interface operations {
                  */
                 org_id?: components["parameters"]["OrgId"];
                 /**
-                 * @description Only discounts of this type.
+                 * @description Only the discounts of this type. The request line writes `?type=:type`, but the reference lists `type` under "Optional Query Parameters", so it is optional here.
                  * @example PERCENTAGE
                  */
                 type?: "PERCENTAGE" | "CREDIT";
@@ -15227,15 +16360,14 @@ export interface operations {
                  *         "00358632-5c9a-4164-a9a9-df271a9c06a9": 22
                  *       },
                  *       "discountScope": "CATEGORIES",
-                 *       "cutoffDate": "2021-07-24T00:00:00.000Z",
-                 *       "applyToNewCustomersOnly": false
+                 *       "cutoffDate": "2021-07-24T00:00:00.000Z"
                  *     }
                  */
                 "application/json": {
                     /** @description Name of the discount, by language. */
                     name: components["schemas"]["LocalizedText"];
                     /**
-                     * @description Kind of discount.
+                     * @description Type of the discount.
                      * @enum {string}
                      */
                     type: "PERCENTAGE" | "CREDIT";
@@ -15244,31 +16376,29 @@ export interface operations {
                      * @description Start of the discount (ISO 8601).
                      */
                     startDate: string;
-                    /** @description Whether only organizations created after the start date receive the discount. */
-                    applyToNewCustomersOnly: boolean;
                     /**
                      * @description What the discount applies to.
                      * @enum {string}
                      */
                     discountScope: "ALL_PRODUCTS" | "CATEGORIES" | "PRODUCTS";
-                    /** @description Discount on every product; required for scope `ALL_PRODUCTS`. In (0, 100] for a percentage, greater than 0 for a credit. */
+                    /** @description Discount applied to every product of the pricing package; required when `discountScope` is `ALL_PRODUCTS`. Values are in (0, 100] for a percentage discount and greater than 0 for a credit. */
                     packageDiscount?: number;
-                    /** @description Discount values by category ID; non-empty for scope `CATEGORIES`. */
-                    discountedCategories?: {
+                    /** @description Discount values by category ID, applied to every priced product of the category; must not be empty when `discountScope` is `CATEGORIES`. Values are in (0, 100] for a percentage discount and greater than 0 for a credit. */
+                    discountedCategories: {
                         [key: string]: number;
                     };
-                    /** @description Discount values by priced product ID; non-empty for scope `PRODUCTS`. */
-                    discountedProducts?: {
+                    /** @description Discount values by priced product ID; must not be empty when `discountScope` is `PRODUCTS`. Values are in (0, 100] for a percentage discount and greater than 0 for a credit. */
+                    discountedProducts: {
                         [key: string]: number;
                     };
                     /**
                      * Format: date-time
-                     * @description Date (ISO 8601) after which the discount is no longer offered to customers who have not received it yet.
+                     * @description Date (ISO 8601) after which the discount is no longer offered to customers who have not received it yet; without it the discount is always offered after its start.
                      */
                     cutoffDate?: string;
-                    /** @description How long the discount lasts once received, in days; omit for no limit. */
+                    /** @description How long the discount lasts once a customer receives it, in days; without it the discount lasts indefinitely, or until the credit is used up. */
                     durationDays?: number;
-                };
+                } & (unknown & unknown & unknown);
             };
         };
         responses: {
@@ -15375,8 +16505,7 @@ export interface operations {
                  *         "00358632-5c9a-4164-a9a9-df271a9c06a9": 22
                  *       },
                  *       "discountScope": "CATEGORIES",
-                 *       "cutoffDate": "2021-08-24T00:00:00.000Z",
-                 *       "applyToNewCustomersOnly": false
+                 *       "cutoffDate": "2021-08-24T00:00:00.000Z"
                  *     }
                  */
                 "application/json": {
@@ -15387,29 +16516,27 @@ export interface operations {
                      * @description Start of the discount (ISO 8601).
                      */
                     startDate?: string;
-                    /** @description Whether only organizations created after the start date receive the discount. */
-                    applyToNewCustomersOnly?: boolean;
                     /**
                      * @description What the discount applies to.
                      * @enum {string}
                      */
                     discountScope?: "ALL_PRODUCTS" | "CATEGORIES" | "PRODUCTS";
-                    /** @description Discount on every product; required for scope `ALL_PRODUCTS`. In (0, 100] for a percentage, greater than 0 for a credit. */
+                    /** @description Discount applied to every product of the pricing package; required when `discountScope` is `ALL_PRODUCTS`. Values are in (0, 100] for a percentage discount and greater than 0 for a credit. */
                     packageDiscount?: number;
-                    /** @description Discount values by category ID; non-empty for scope `CATEGORIES`. */
+                    /** @description Discount values by category ID, applied to every priced product of the category; must not be empty when `discountScope` is `CATEGORIES`. Values are in (0, 100] for a percentage discount and greater than 0 for a credit. */
                     discountedCategories?: {
                         [key: string]: number;
                     };
-                    /** @description Discount values by priced product ID; non-empty for scope `PRODUCTS`. */
+                    /** @description Discount values by priced product ID; must not be empty when `discountScope` is `PRODUCTS`. Values are in (0, 100] for a percentage discount and greater than 0 for a credit. */
                     discountedProducts?: {
                         [key: string]: number;
                     };
                     /**
                      * Format: date-time
-                     * @description Date (ISO 8601) after which the discount is no longer offered to customers who have not received it yet.
+                     * @description Date (ISO 8601) after which the discount is no longer offered to customers who have not received it yet; without it the discount is always offered after its start.
                      */
                     cutoffDate?: string;
-                    /** @description How long the discount lasts once received, in days; omit for no limit. */
+                    /** @description How long the discount lasts once a customer receives it, in days; without it the discount lasts indefinitely, or until the credit is used up. */
                     durationDays?: number;
                 };
             };
@@ -15638,6 +16765,13 @@ export interface operations {
                      * @description End (ISO 8601); omit for no end.
                      */
                     endDate?: string;
+                    /** @description Tax code of the fixed price (pricing method `FIXED_PRICE`). */
+                    fixedPriceTaxCode?: {
+                        /** @description The tax code (for example `SI086690`; the table types it as a UUID, which the examples contradict). */
+                        code?: string;
+                        /** @description Optional description or category of the tax code. */
+                        description?: string;
+                    };
                 };
             };
         };
@@ -15797,10 +16931,26 @@ export interface operations {
                     endDate?: string;
                     /** @description Tax code of the fixed price (pricing method `FIXED_PRICE`). */
                     fixedPriceTaxCode?: {
-                        /** @description The tax code. */
+                        /** @description The tax code (for example `SI086690`; the table types it as a UUID, which the examples contradict). */
                         code?: string;
-                        /** @description Description or category of the tax code. */
+                        /** @description Optional description or category of the tax code. */
                         description?: string;
+                    };
+                    /** @description The organization the commitment is for; it cannot be changed. */
+                    organization?: {
+                        /**
+                         * Format: uuid
+                         * @description ID of the organization.
+                         */
+                        id?: string;
+                    };
+                    /** @description The organization that owns the commitment; it cannot be changed. */
+                    reseller?: {
+                        /**
+                         * Format: uuid
+                         * @description ID of the organization.
+                         */
+                        id?: string;
                     };
                 };
             };
@@ -16079,7 +17229,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description ID of the resource commitment (the reference's curl examples use a non-UUID value, so no format is enforced).
+                 * @description ID of the resource commitment. (The last revision's curl examples pass `fbgc7647-71e6-w69b-998a-c02rf58bf2e6`, not a UUID; the example here is the id of its example answers.)
                  * @example f5dc7647-71e6-4b9b-998a-c0e4d38bf2e6
                  */
                 id: string;
@@ -16119,7 +17269,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description ID of the resource commitment (the reference's curl examples use a non-UUID value, so no format is enforced).
+                 * @description ID of the resource commitment. (The last revision's curl examples pass `fbgc7647-71e6-w69b-998a-c02rf58bf2e6`, not a UUID; the example here is the id of its example answers.)
                  * @example f5dc7647-71e6-4b9b-998a-c0e4d38bf2e6
                  */
                 id: string;
@@ -16267,7 +17417,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description ID of the resource commitment (the reference's curl examples use a non-UUID value, so no format is enforced).
+                 * @description ID of the resource commitment. (The last revision's curl examples pass `fbgc7647-71e6-w69b-998a-c02rf58bf2e6`, not a UUID; the example here is the id of its example answers.)
                  * @example f5dc7647-71e6-4b9b-998a-c0e4d38bf2e6
                  */
                 id: string;
@@ -16308,6 +17458,16 @@ export interface operations {
                 service_connection_id?: string;
                 /** @description Only usage of this environment; needs `service_connection_id` too. */
                 environment_id?: string;
+                /**
+                 * @description CSV report only, where the reference's table lists it as required: language of the report's values (not of its headers), `en` (English), `fr` (French) or `es` (Spanish). (The table types it as a UUID, a slip.)
+                 * @example en
+                 */
+                language?: "en" | "fr" | "es";
+                /**
+                 * @description CSV report only; currency (ISO 4217 code) of the usage reported.
+                 * @example CAD
+                 */
+                currency?: string;
             };
             header?: never;
             path?: never;
@@ -16315,7 +17475,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The organization report. */
+            /** @description The organization report (JSON), or the products' usage and cost as CSV when asked with `Accept: text/csv`. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -16325,6 +17485,7 @@ export interface operations {
                         /** @description The report. */
                         data: components["schemas"]["OrganizationPricingReport"];
                     };
+                    "text/csv": string;
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -16482,32 +17643,13 @@ export interface operations {
                  *       },
                  *       "type": "CREDIT_CARD",
                  *       "providerType": "chaseCreditCard",
+                 *       "defaultForType": false,
                  *       "configurationAttributes": {
                  *         "creditCards": "Visa, Mastercard, American Express, Discover"
                  *       }
                  *     }
                  */
-                "application/json": {
-                    /** @description Display name of the billing provider. */
-                    name: string;
-                    /** @description The organization that owns the billing provider: the root organization or a reseller. */
-                    organization: {
-                        /**
-                         * Format: uuid
-                         * @description ID of the organization.
-                         */
-                        id: string;
-                    };
-                    /** @description Kind of billing provider; the only documented value is `CREDIT_CARD`. */
-                    type: string;
-                    /** @description Implementation behind the type (for example `chaseCreditCard`). */
-                    providerType: string;
-                    /** @description Settings that depend on the provider type. */
-                    configurationAttributes: {
-                        /** @description Comma-separated list of the credit card brands accepted. */
-                        creditCards: string;
-                    };
-                };
+                "application/json": components["schemas"]["BillingProviderInput"];
             };
         };
         responses: {
@@ -16599,32 +17741,13 @@ export interface operations {
                  *       },
                  *       "type": "CREDIT_CARD",
                  *       "providerType": "chaseCreditCard",
+                 *       "defaultForType": false,
                  *       "configurationAttributes": {
                  *         "creditCards": "Visa, Mastercard, American Express, Discover"
                  *       }
                  *     }
                  */
-                "application/json": {
-                    /** @description Display name of the billing provider. */
-                    name: string;
-                    /** @description The organization that owns the billing provider: the root organization or a reseller. */
-                    organization: {
-                        /**
-                         * Format: uuid
-                         * @description ID of the organization.
-                         */
-                        id: string;
-                    };
-                    /** @description Kind of billing provider; the only documented value is `CREDIT_CARD`. */
-                    type: string;
-                    /** @description Implementation behind the type (for example `chaseCreditCard`). */
-                    providerType: string;
-                    /** @description Settings that depend on the provider type. */
-                    configurationAttributes: {
-                        /** @description Comma-separated list of the credit card brands accepted. */
-                        creditCards: string;
-                    };
-                };
+                "application/json": components["schemas"]["BillingProviderInput"];
             };
         };
         responses: {
@@ -16699,6 +17822,9 @@ export interface operations {
                  *       "daysBeforeAutoApproval": 3,
                  *       "daysBeforeAutoPayment": 5,
                  *       "daysBeforeAutoDraft": 3,
+                 *       "invoiceTag": {
+                 *         "name": "non-invoiceable"
+                 *       },
                  *       "bccEmails": [
                  *         "finance.support@company.com",
                  *         "monitoring@company.com"
@@ -16726,21 +17852,36 @@ export interface operations {
                          */
                         id: string;
                     };
-                    /** @description Days after the billing date during which missing usage is still collected before the invoice is drafted (at least 2). */
+                    /** @description Days after the billing date during which missing customer usage is still gathered before the invoice is marked in review (at least 2). */
                     daysBeforeAutoDraft: number;
-                    /** @description Days a drafted invoice can be reviewed before it is issued automatically. */
+                    /** @description Days an invoice in review can be reviewed before it is issued automatically. */
                     daysBeforeAutoApproval: number;
                     /** @description Days after an invoice is issued before the customer's credit card is charged automatically. */
                     daysBeforeAutoPayment: number;
                     /** @description When to warn customers of an expiring credit card, in days before expiry (1 to 5 values between 1 and 60). */
                     daysBeforeCardWarnings: number[];
+                    /** @description The pricing package that derives the cost of the usage of non-billable organizations; without one, their usage is not given a cost. */
+                    defaultPricingPackage?: {
+                        /**
+                         * Format: uuid
+                         * @description ID of the pricing package.
+                         */
+                        id: string;
+                    };
+                    /** @description The organization tag that marks organizations as not invoiceable. The create example sends only its `name`; the update example also sends the `id` returned for it. */
+                    invoiceTag?: {
+                        /** @description ID of the tag. */
+                        id?: string;
+                        /** @description Name of the tag (for example `non-invoiceable`). */
+                        name?: string;
+                    };
                     /** @description Client custom fields shown on the invoice. */
                     customerInformation?: string[];
                     /** @description Address block shown on the invoice, one row per entry. */
                     address?: string[];
                     /** @description Terms and conditions shown on the invoice. */
                     termsAndConditions?: string;
-                    /** @description Email addresses put in blind copy of billing exception emails. */
+                    /** @description Email addresses put in blind carbon copy (BCC) of the emails sent to customers about billing exceptions. */
                     bccEmails?: string[];
                 };
             };
@@ -16872,9 +18013,13 @@ export interface operations {
                  *       },
                  *       "id": "d785ffcb-9b03-478d-a49b-52a2ccedf1b8",
                  *       "version": 1,
+                 *       "daysBeforeAutoDraft": 3,
                  *       "daysBeforeAutoApproval": 3,
                  *       "daysBeforeAutoPayment": 5,
-                 *       "daysBeforeAutoDraft": 3,
+                 *       "invoiceTag": {
+                 *         "id": "f3003247-b147-4f8f-b625-bc963a6cb6e3",
+                 *         "name": "non-invoiceable"
+                 *       },
                  *       "bccEmails": [
                  *         "finance.support@company.com",
                  *         "monitoring@company.com"
@@ -16909,21 +18054,36 @@ export interface operations {
                     };
                     /** @description Version of the settings being replaced (shown in the request example, not listed as a field). */
                     version?: number;
-                    /** @description Days after the billing date during which missing usage is still collected before the invoice is drafted (at least 2). */
+                    /** @description Days after the billing date during which missing customer usage is still gathered before the invoice is marked in review (at least 2). */
                     daysBeforeAutoDraft: number;
-                    /** @description Days a drafted invoice can be reviewed before it is issued automatically. */
+                    /** @description Days an invoice in review can be reviewed before it is issued automatically. */
                     daysBeforeAutoApproval: number;
                     /** @description Days after an invoice is issued before the customer's credit card is charged automatically. */
                     daysBeforeAutoPayment: number;
                     /** @description When to warn customers of an expiring credit card, in days before expiry (1 to 5 values between 1 and 60). */
                     daysBeforeCardWarnings: number[];
+                    /** @description The pricing package that derives the cost of the usage of non-billable organizations; without one, their usage is not given a cost. */
+                    defaultPricingPackage?: {
+                        /**
+                         * Format: uuid
+                         * @description ID of the pricing package.
+                         */
+                        id: string;
+                    };
+                    /** @description The organization tag that marks organizations as not invoiceable. The create example sends only its `name`; the update example also sends the `id` returned for it. */
+                    invoiceTag?: {
+                        /** @description ID of the tag. */
+                        id?: string;
+                        /** @description Name of the tag (for example `non-invoiceable`). */
+                        name?: string;
+                    };
                     /** @description Client custom fields shown on the invoice. */
                     customerInformation?: string[];
                     /** @description Address block shown on the invoice, one row per entry. */
                     address?: string[];
                     /** @description Terms and conditions shown on the invoice. */
                     termsAndConditions?: string;
-                    /** @description Email addresses put in blind copy of billing exception emails. */
+                    /** @description Email addresses put in blind carbon copy (BCC) of the emails sent to customers about billing exceptions. */
                     bccEmails?: string[];
                 };
             };
@@ -17040,6 +18200,13 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description ID of the invoice configuration. Listed among the required fields by the reference, but absent from its request example; a new configuration gets its ID from the server.
+                     */
+                    id?: string;
+                    /** @description Version of the invoice configuration. Listed among the required fields by the reference, but absent from its request example. */
+                    version?: number;
                     /** @description The organization the configuration is for (default, the caller's organization). */
                     organization?: {
                         /**
@@ -17298,15 +18465,20 @@ export interface operations {
                  */
                 org_id?: components["parameters"]["OrgId"];
                 /**
-                 * @description Organization whose invoices are wanted.
+                 * @description Organization whose invoices are wanted (default, the caller's organization).
                  * @example 289ec5fb-0970-44e3-bca8-777a691e23c7
                  */
                 organization_id?: string;
                 /**
-                 * @description Billing cycle of the invoices, as `MM-YYYY`.
+                 * @description Billing cycle of the invoices, as `MM-YYYY` (default, the latest billing cycle).
                  * @example 07-2021
                  */
                 billingCycle?: string;
+                /**
+                 * @description CSV report only: language of the report's values (not of its headers), `en` (English), `fr` (French) or `es` (Spanish); default `en`. (The table types it as a UUID, a slip.)
+                 * @example en
+                 */
+                language?: "en" | "fr" | "es";
             };
             header?: never;
             path?: never;
@@ -17314,7 +18486,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The invoices of the organization. */
+            /** @description The invoices of the organization (JSON), or their priced products as CSV when asked with `Accept: text/csv`. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -17324,6 +18496,7 @@ export interface operations {
                         /** @description The invoices. */
                         data: components["schemas"]["Invoice"][];
                     };
+                    "text/csv": string;
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -17351,6 +18524,11 @@ export interface operations {
                  * @example 07-2021
                  */
                 billingCycle?: string;
+                /**
+                 * @description Whether to include the invoices that have no usage.
+                 * @example false
+                 */
+                includeNoUsageInvoices?: boolean;
             };
             header?: never;
             path: {
@@ -17404,15 +18582,103 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The issued invoice. */
+            /** @description The issued invoice, in a list. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["DataEnvelope"] & {
-                        /** @description The invoice, now issued. */
-                        data: components["schemas"]["Invoice"];
+                        /** @description The approved invoice, now issued (or paid). */
+                        data: components["schemas"]["Invoice"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            500: components["responses"]["ServerError"];
+        };
+    };
+    downloadInvoice: {
+        parameters: {
+            query: {
+                /**
+                 * @description Act in this sub-organization instead of the API key owner's own organization.
+                 * @example 87895f43-51c1-43cc-b987-7e301bf5b86a
+                 */
+                org_id?: components["parameters"]["OrgId"];
+                /**
+                 * @description ID of the invoice.
+                 * @example 3f7b7cca-d440-4c70-8ea7-ff23fe88b152
+                 */
+                invoice_id: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The invoice, as a PDF file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            500: components["responses"]["ServerError"];
+        };
+    };
+    flagInvoice: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Act in this sub-organization instead of the API key owner's own organization.
+                 * @example 87895f43-51c1-43cc-b987-7e301bf5b86a
+                 */
+                org_id?: components["parameters"]["OrgId"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the invoice to flag.
+                 * @example 20e9b8d8-b1cb-4462-b6e8-fbb8416b2cbb
+                 */
+                invoiceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "message": "The prices charged to this customer are incorrect. We should perform a pricing change and ensure the invoice is regenerated."
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Why the invoice needs to be flagged (up to 280 characters). */
+                    message: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The flag. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataEnvelope"] & {
+                        /** @description The flag put on the invoice. */
+                        data: components["schemas"]["InvoiceFlag"];
                     };
                 };
             };
@@ -17432,8 +18698,8 @@ export interface operations {
                  */
                 org_id?: components["parameters"]["OrgId"];
                 /**
-                 * @description Organization whose payments are wanted. The reference's example value is not a valid UUID, so no format is enforced.
-                 * @example 07d88499-a17f-4a68-8888-bbec953xxx1d
+                 * @description Organization whose payments are wanted. (The reference's curl example passes `07d88499-a17f-4a68-8888-bbec953xxx1d`, not a UUID; the example here replaces the non-hexadecimal `xxx` with `000`.)
+                 * @example 07d88499-a17f-4a68-8888-bbec9530001d
                  */
                 organizationId?: string;
             };
@@ -17474,8 +18740,8 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description ID of the payment (the reference's example is not a valid UUID, so no format is enforced).
-                 * @example 07d88499-a17f-4a68-8560-bbec953ert1d
+                 * @description ID of the payment. (The reference's example, `07d88499-a17f-4a68-8560-bbec953ert1d`, is not a UUID; the example here replaces its non-hexadecimal `r` and `t` with `0`.)
+                 * @example 07d88499-a17f-4a68-8560-bbec953e001d
                  */
                 id: string;
             };
@@ -17587,8 +18853,11 @@ export interface operations {
                          */
                         id: string;
                     };
-                    /** @description Kind of tax provider; the only documented value is `AVALARA`. */
-                    type: string;
+                    /**
+                     * @description Kind of tax provider.
+                     * @enum {string}
+                     */
+                    type: "AVALARA";
                     configurationAttributes: components["schemas"]["TaxProviderConfiguration"];
                     address?: components["schemas"]["TaxProviderAddress"];
                 };
@@ -17706,8 +18975,11 @@ export interface operations {
                          */
                         id: string;
                     };
-                    /** @description Kind of tax provider; the only documented value is `AVALARA`. */
-                    type: string;
+                    /**
+                     * @description Kind of tax provider.
+                     * @enum {string}
+                     */
+                    type: "AVALARA";
                     configurationAttributes: components["schemas"]["TaxProviderConfiguration"];
                     address?: components["schemas"]["TaxProviderAddress"];
                 };
@@ -17913,34 +19185,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "id": "b41f2aa3-e2d1-48d8-9760-8b874c20e8ae",
-                 *       "organization": {
-                 *         "id": "23910576-d29f-4c14-b663-31d728ff49a5"
-                 *       },
-                 *       "organizationId": "23910576-d29f-4c14-b663-31d728ff49a5",
-                 *       "duration": 14,
-                 *       "extensionDays": 7,
-                 *       "maxConcurrentTrials": 5,
-                 *       "cleanupDelayDays": 5,
-                 *       "expirationReminderDays": 3,
-                 *       "allowMultipleTrialSameEmail": false,
-                 *       "enableRecaptcha": true,
-                 *       "recaptchaSitekey": "6Lfg9rkZAAAAAHAwlr6_qs4QBTFRHVFgLhK3XXX",
-                 *       "recaptchaSecretkey": "6Lfg9rkZAAAAAOSjYqghXeQ7zfagZTqXXXRmXXE",
-                 *       "contactUsEmail": "email@gmail.com",
-                 *       "contactUsPhone": "555-555-555",
-                 *       "registrationHTML": {
-                 *         "en": "<div>Registration HTML EN</div>",
-                 *         "fr": "<div>Registration HTML FR</div>"
-                 *       },
-                 *       "termsAndConditionsHTML": {
-                 *         "en": "<div>Terms and conditions HTML EN</div>",
-                 *         "fr": "<div>Terms and conditions HTML FR</div>"
-                 *       }
-                 *     }
-                 */
                 "application/json": {
                     /**
                      * Format: uuid
@@ -18075,7 +19319,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["DataEnvelope"] & {
                         /** @description The trial statuses. */
-                        data: string[];
+                        data: ("SUBMITTED" | "PENDING" | "DENIED" | "ONGOING" | "EXPIRED" | "PURGED" | "CONVERTED")[];
                     };
                 };
             };
@@ -18155,51 +19399,6 @@ export interface operations {
                     "application/json": components["schemas"]["DataEnvelope"] & {
                         /** @description The trial. */
                         data: components["schemas"]["Trial"];
-                    };
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            405: components["responses"]["MethodNotAllowed"];
-            500: components["responses"]["ServerError"];
-        };
-    };
-    countTrialRemainingSlotsLegacy: {
-        parameters: {
-            query?: {
-                /**
-                 * @description Act in this sub-organization instead of the API key owner's own organization.
-                 * @example 87895f43-51c1-43cc-b987-7e301bf5b86a
-                 */
-                org_id?: components["parameters"]["OrgId"];
-                /**
-                 * @description Reseller whose trial settings apply (default, the reseller matching the portal's URL).
-                 * @example 23910576-d29f-4c14-b663-31d728ff49a5
-                 */
-                organization_id?: string;
-            };
-            header?: never;
-            path: {
-                /**
-                 * @description ID of the trial.
-                 * @example b41f2aa3-e2d1-48d8-9760-8b874c20e8ae
-                 */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The number of remaining trial slots. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DataEnvelope"] & {
-                        /** @description Number of trials that can still be approved automatically. */
-                        data: number;
                     };
                 };
             };
@@ -18670,8 +19869,13 @@ export interface operations {
                          */
                         id: string;
                     };
-                    /** @description Whether a value is mandatory. Defaults to false. */
-                    required?: boolean;
+                    /**
+                     * @description Whether a value is `REQUIRED`, `OPTIONAL` or `AUTOGENERATED`. Defaults to `OPTIONAL`.
+                     * @enum {string}
+                     */
+                    mode?: "REQUIRED" | "OPTIONAL" | "AUTOGENERATED";
+                    /** @description How the value of an `AUTOGENERATED` field is generated (`autogeneratedType` defaults to `ALPHANUMERIC`, `length` to 8). */
+                    modeOptions?: components["schemas"]["CustomFieldModeOptions"];
                 };
             };
         };
@@ -18777,8 +19981,13 @@ export interface operations {
                          */
                         id: string;
                     };
-                    /** @description Whether a value is mandatory. Defaults to false. */
-                    required?: boolean;
+                    /**
+                     * @description Whether a value is `REQUIRED`, `OPTIONAL` or `AUTOGENERATED`. Defaults to `OPTIONAL`.
+                     * @enum {string}
+                     */
+                    mode?: "REQUIRED" | "OPTIONAL" | "AUTOGENERATED";
+                    /** @description How the value of an `AUTOGENERATED` field is generated (`autogeneratedType` defaults to `ALPHANUMERIC`, `length` to 8). */
+                    modeOptions?: components["schemas"]["CustomFieldModeOptions"];
                 };
             };
         };
@@ -18977,7 +20186,16 @@ export interface operations {
         /** @description The custom navigation as it should be. */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CustomNavigationInput"] & Record<string, never>;
+                "application/json": components["schemas"]["CustomNavigationInput"] & {
+                    /** @description The reseller organization the custom navigation belongs to. */
+                    reseller: {
+                        /**
+                         * Format: uuid
+                         * @description ID of the organization.
+                         */
+                        id: string;
+                    };
+                };
             };
         };
         responses: {
@@ -19515,9 +20733,9 @@ export interface operations {
                     feedbackSlackWebhookUrl?: string;
                     /** @description Google Tag Manager container ID (for example `GTM-XXXXXXX`). */
                     googleTagManagerContainerId?: string;
-                    /** @description Matomo analytics host (a `.matomo.cloud` subdomain). Set together with `matomoWebsiteId`. */
+                    /** @description Matomo analytics host (a `.matomo.cloud` subdomain). If either `matomoHost` or `matomoWebsiteId` is sent, both are required. */
                     matomoHost?: string;
-                    /** @description Matomo website ID that events are pushed to. Set together with `matomoHost`. */
+                    /** @description Matomo website ID that events are pushed to. If either `matomoHost` or `matomoWebsiteId` is sent, both are required. */
                     matomoWebsiteId?: string;
                     /** @description Email address that receives support requests. Only one of `supportEmail` and `zendeskWidgetKey` can be set; empty when unused. */
                     supportEmail?: string;
@@ -19702,9 +20920,9 @@ export interface operations {
                     feedbackSlackWebhookUrl?: string;
                     /** @description Google Tag Manager container ID (for example `GTM-XXXXXXX`). */
                     googleTagManagerContainerId?: string;
-                    /** @description Matomo analytics host (a `.matomo.cloud` subdomain). Set together with `matomoWebsiteId`. */
+                    /** @description Matomo analytics host (a `.matomo.cloud` subdomain). If either `matomoHost` or `matomoWebsiteId` is sent, both are required. */
                     matomoHost?: string;
-                    /** @description Matomo website ID that events are pushed to. Set together with `matomoHost`. */
+                    /** @description Matomo website ID that events are pushed to. If either `matomoHost` or `matomoWebsiteId` is sent, both are required. */
                     matomoWebsiteId?: string;
                     /** @description Email address that receives support requests. Only one of `supportEmail` and `zendeskWidgetKey` can be set; empty when unused. */
                     supportEmail?: string;
@@ -19786,10 +21004,10 @@ export interface operations {
                  */
                 organization_id?: string;
                 /**
-                 * @description Language of the texts to return: `en`, `fr` or `es` (the reference types it as a UUID by mistake).
+                 * @description Language of the texts to return: `en` (English), `fr` (French) or `es` (Spanish). The reference types it as a UUID by mistake; its text lists these values.
                  * @example en
                  */
-                language?: string;
+                language?: "en" | "fr" | "es";
             };
             header?: never;
             path?: never;
@@ -19844,8 +21062,11 @@ export interface operations {
                     translations: {
                         /** @description Language code of the text (`en`, `fr`, `es`). */
                         language: string;
-                        /** @description Which text this is; for a category only `title`. */
-                        type: string;
+                        /**
+                         * @description Which text this is; for a category only `title`.
+                         * @enum {string}
+                         */
+                        type: "title";
                         /** @description The translated text. */
                         text: string;
                     }[];
@@ -19876,10 +21097,10 @@ export interface operations {
                  */
                 org_id?: components["parameters"]["OrgId"];
                 /**
-                 * @description Language of the texts to return: `en`, `fr` or `es` (the reference types it as a UUID by mistake).
+                 * @description Language of the texts to return: `en` (English), `fr` (French) or `es` (Spanish). The reference types it as a UUID by mistake; its text lists these values.
                  * @example en
                  */
-                language?: string;
+                language?: "en" | "fr" | "es";
             };
             header?: never;
             path: {
@@ -19951,8 +21172,11 @@ export interface operations {
                     translations: {
                         /** @description Language code of the text (`en`, `fr`, `es`). */
                         language: string;
-                        /** @description Which text this is; for a category only `title`. */
-                        type: string;
+                        /**
+                         * @description Which text this is; for a category only `title`.
+                         * @enum {string}
+                         */
+                        type: "title";
                         /** @description The translated text. */
                         text: string;
                         /**
@@ -20028,10 +21252,10 @@ export interface operations {
                  */
                 organization_id?: string;
                 /**
-                 * @description Language of the texts to return: `en`, `fr` or `es` (the reference types it as a UUID by mistake).
+                 * @description Language of the texts to return: `en` (English), `fr` (French) or `es` (Spanish). The reference types it as a UUID by mistake; its text lists these values.
                  * @example en
                  */
-                language?: string;
+                language?: "en" | "fr" | "es";
             };
             header?: never;
             path?: never;
@@ -20087,8 +21311,11 @@ export interface operations {
                     translations: {
                         /** @description Language code of the text (`en`, `fr`, `es`). */
                         language: string;
-                        /** @description Which text this is: `title` or `body` (one revision of the reference also lists `description` and `url slug`). */
-                        type: string;
+                        /**
+                         * @description Which text this is: for a notification only `title` or `body`.
+                         * @enum {string}
+                         */
+                        type: "title" | "body";
                         /** @description The translated text. */
                         text: string;
                     }[];
@@ -20133,10 +21360,10 @@ export interface operations {
                  */
                 org_id?: components["parameters"]["OrgId"];
                 /**
-                 * @description Language of the texts to return: `en`, `fr` or `es` (the reference types it as a UUID by mistake).
+                 * @description Language of the texts to return: `en` (English), `fr` (French) or `es` (Spanish). The reference types it as a UUID by mistake; its text lists these values.
                  * @example en
                  */
-                language?: string;
+                language?: "en" | "fr" | "es";
             };
             header?: never;
             path: {
@@ -20209,8 +21436,11 @@ export interface operations {
                     translations: {
                         /** @description Language code of the text (`en`, `fr`, `es`). */
                         language: string;
-                        /** @description Which text this is: `title` or `body` (one revision of the reference also lists `description` and `url slug`). */
-                        type: string;
+                        /**
+                         * @description Which text this is: for a notification only `title` or `body`.
+                         * @enum {string}
+                         */
+                        type: "title" | "body";
                         /** @description The translated text. */
                         text: string;
                         /**
@@ -20485,6 +21715,245 @@ export interface operations {
         };
     };
     deleteWorkspaceSettings: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Act in this sub-organization instead of the API key owner's own organization.
+                 * @example 87895f43-51c1-43cc-b987-7e301bf5b86a
+                 */
+                org_id?: components["parameters"]["OrgId"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the workspace settings.
+                 * @example f7ad28a8-1227-44de-9785-6dbd556f3bda
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deletion task, already completed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskReference"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            500: components["responses"]["ServerError"];
+        };
+    };
+    findResellerWorkspaceSettings: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Act in this sub-organization instead of the API key owner's own organization.
+                 * @example 87895f43-51c1-43cc-b987-7e301bf5b86a
+                 */
+                org_id?: components["parameters"]["OrgId"];
+                /**
+                 * @description Organization whose workspace settings are wanted (default, the caller's organization).
+                 * @example 10572c3d-16e5-450f-8af8-a01e50dc52d4
+                 */
+                organizationId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The workspace settings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataEnvelope"] & {
+                        /** @description The workspace settings of the organization. */
+                        data: components["schemas"]["WorkspaceSettings"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            500: components["responses"]["ServerError"];
+        };
+    };
+    createResellerWorkspaceSettings: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Act in this sub-organization instead of the API key owner's own organization.
+                 * @example 87895f43-51c1-43cc-b987-7e301bf5b86a
+                 */
+                org_id?: components["parameters"]["OrgId"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The workspace settings to create. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The organization the settings belong to; defaults to the caller's organization. */
+                    organization?: {
+                        /**
+                         * Format: uuid
+                         * @description ID of the organization.
+                         */
+                        id: string;
+                    };
+                    /**
+                     * @description Layout of the summary fields in detail views: `DEFAULT` or `CONDENSED`.
+                     * @enum {string}
+                     */
+                    detailsViewSummaryFieldsLayout: "DEFAULT" | "CONDENSED";
+                    /** @description Whether the create and edit forms of the organization's service connections are shown in multi-step mode. */
+                    supportsMultiStep: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The workspace settings created. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataEnvelope"] & {
+                        /** @description The workspace settings created. */
+                        data: components["schemas"]["WorkspaceSettings"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            500: components["responses"]["ServerError"];
+        };
+    };
+    getResellerWorkspaceSettings: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Act in this sub-organization instead of the API key owner's own organization.
+                 * @example 87895f43-51c1-43cc-b987-7e301bf5b86a
+                 */
+                org_id?: components["parameters"]["OrgId"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the workspace settings.
+                 * @example f7ad28a8-1227-44de-9785-6dbd556f3bda
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The workspace settings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataEnvelope"] & {
+                        /** @description The workspace settings. */
+                        data: components["schemas"]["WorkspaceSettings"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            500: components["responses"]["ServerError"];
+        };
+    };
+    updateResellerWorkspaceSettings: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Act in this sub-organization instead of the API key owner's own organization.
+                 * @example 87895f43-51c1-43cc-b987-7e301bf5b86a
+                 */
+                org_id?: components["parameters"]["OrgId"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the workspace settings.
+                 * @example f7ad28a8-1227-44de-9785-6dbd556f3bda
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The workspace settings as they should be. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description ID of the workspace settings.
+                     */
+                    id: string;
+                    /** @description The organization the settings belong to; it cannot change. */
+                    organization: {
+                        /**
+                         * Format: uuid
+                         * @description ID of the organization.
+                         */
+                        id: string;
+                    };
+                    /** @description Version of the settings being updated (sent in the request example, not listed as a field). */
+                    version?: number;
+                    /**
+                     * @description Layout of the summary fields in detail views: `DEFAULT` or `CONDENSED`.
+                     * @enum {string}
+                     */
+                    detailsViewSummaryFieldsLayout: "DEFAULT" | "CONDENSED";
+                    /** @description Whether the create and edit forms of the organization's service connections are shown in multi-step mode. */
+                    supportsMultiStep: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The workspace settings updated. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataEnvelope"] & {
+                        /** @description The workspace settings updated. */
+                        data: components["schemas"]["WorkspaceSettings"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            500: components["responses"]["ServerError"];
+        };
+    };
+    deleteResellerWorkspaceSettings: {
         parameters: {
             query?: {
                 /**
