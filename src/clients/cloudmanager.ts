@@ -17,7 +17,7 @@ import { digestFetch } from "../runtime/digest.js";
 import { ApiError, summarize, throwOnError } from "../runtime/errors.js";
 import { paginateGet, type ListItem, type ListParams, type ListPath, type PaginateOptions } from "../runtime/paginate.js";
 import type { RetryOptions } from "../runtime/retry.js";
-import { createTransport, type TransportOptions } from "../runtime/transport.js";
+import { createTransport, withUrl, type TransportOptions } from "../runtime/transport.js";
 
 export type { components, operations, paths, PaginateOptions, RetryOptions };
 export { ConnectionError, InvalidResponseError, RequestTimeoutError, TransportError } from "../runtime/errors.js";
@@ -25,6 +25,8 @@ export type CloudManagerClient = Client<paths>;
 export type CloudManagerErrorBody = components["schemas"]["ApiError"];
 
 export const CLOUD_MANAGER_API = "https://cloud.mongodb.com/api/public/v1.0";
+const PUBLIC_API_PATH = "/api/public/v1.0";
+const PROMETHEUS_PATH = "/prometheus/v1.0";
 
 /** A Cloud Manager answer outside 2xx, with the fields of its error document. */
 export class CloudManagerApiError extends ApiError<unknown> {
@@ -65,7 +67,20 @@ export function createCloudManagerClient(options: CloudManagerClientOptions): Cl
   }
   const transport = createTransport("createCloudManagerClient", options, (send) =>
     digestFetch({ username: options.publicKey, password: options.privateKey, fetch: send }));
-  const client = createClient<paths>({ baseUrl: options.baseUrl ?? CLOUD_MANAGER_API, fetch: transport.fetch });
+  const baseUrl = (options.baseUrl ?? CLOUD_MANAGER_API).replace(/\/+$/, "");
+  const client = createClient<paths>({ baseUrl, fetch: transport.fetch });
+  // The Prometheus discovery call lives beside the public API (`/prometheus/v1.0`), as the contract's
+  // own server for that path says: re-root it when the API root has the usual `/api/public/v1.0`.
+  if (baseUrl.endsWith(PUBLIC_API_PATH)) {
+    client.use({
+      onRequest({ request, schemaPath }) {
+        if (schemaPath !== "/groups/{groupId}/discovery") return request;
+        const url = new URL(request.url);
+        url.pathname = url.pathname.replace(`${PUBLIC_API_PATH}/`, `${PROMETHEUS_PATH}/`);
+        return withUrl(request, url);
+      },
+    });
+  }
   client.use(transport.middleware, throwOnError(CloudManagerApiError));
   return client;
 }

@@ -93,18 +93,20 @@ export const pathItemBasePaths = (document: OpenApiDocument, pathTemplate: strin
   [...new Set(pathItemServers(document, pathTemplate).map(({ url }) => serverPath(url)))];
 
 /**
- * The API's root: the longest run of literal segments that every path item's base path starts
- * with (`/api/v2` for CloudStack, whose entities are under `/api/v2/services/{…}/{…}` and tasks
- * under `/api/v2`); for other APIs, their base path. Clients and mocks are addressed from here.
+ * The API's root, where clients and mocks are addressed: the document's base path up to its first
+ * `{variable}`, cut back to what the base paths of path items under the same first segment share
+ * (`/api/v2` for CloudStack, whose entities are under `/api/v2/services/{…}/{…}` and tasks under
+ * `/api/v2`). A path item served elsewhere (Cloud Manager's `/prometheus/v1.0`) does not count.
  */
 export function apiRootPath(document: OpenApiDocument): string {
-  const bases = Object.keys(document.paths).map((path) => pathItemBasePath(document, path).split("/"));
-  if (bases.length === 0) return serverBasePath(document);
-  const root: string[] = [];
-  for (let index = 0; bases.every((segments) => index < segments.length); index++) {
-    const segment = bases[0]![index]!;
-    if (segment.includes("{") || !bases.every((segments) => segments[index] === segment)) break;
-    root.push(segment);
+  const documentBase = serverBasePath(document).split("/");
+  const variable = documentBase.findIndex((segment) => segment.includes("{"));
+  let root = variable === -1 ? documentBase : documentBase.slice(0, variable);
+  for (const path of Object.keys(document.paths)) {
+    const base = pathItemBasePath(document, path).split("/");
+    if (base[1] !== root[1]) continue;
+    const shared = root.findIndex((segment, index) => base[index] !== segment);
+    if (shared !== -1) root = root.slice(0, shared);
   }
   return root.join("/");
 }

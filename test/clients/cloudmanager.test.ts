@@ -116,4 +116,20 @@ describe("createCloudManagerClient", () => {
   it.each(["publicKey", "privateKey"] as const)("refuses an empty %s, naming the option", (field) => {
     expect(() => createCloudManagerClient({ publicKey: "a", privateKey: "b", [field]: "" })).toThrow(`option "${field}"`);
   });
+
+  it("sends the Prometheus discovery call to /prometheus/v1.0, the server the contract gives that path", async () => {
+    const paths: string[] = [];
+    const cm = createCloudManagerClient({
+      publicKey: "a",
+      privateKey: "b",
+      baseUrl: "https://cm.example.net/api/public/v1.0/",
+      fetch: async (request) => {
+        paths.push(new URL(request.url).pathname);
+        return Response.json([]);
+      },
+    });
+    await cm.GET("/groups/{groupId}/discovery", { params: { path: { groupId: "5e84b94c003f2d6370004f4e" } } });
+    await cm.GET("/groups");
+    expect(paths).toEqual(["/prometheus/v1.0/groups/5e84b94c003f2d6370004f4e/discovery", "/api/public/v1.0/groups"]);
+  });
 });
