@@ -40,6 +40,8 @@ export interface ReferenceConfig {
    */
   rename?: { method: string; path: string; to: string; reason: string; occurrence?: number }[];
   leftOut?: { method: string; path: string; reason: string }[];
+  /** Calls a page documents without a request line: `sample` is text the file must contain (its HTTP sample). */
+  unlisted?: { method: string; path: string; file: string; sample: string; reason: string }[];
   deprecated?: { method: string; path: string; file: string; removedIn: string; replacement: string }[];
 }
 
@@ -174,6 +176,16 @@ export function buildInventory(config: ReferenceConfig, repo: string, where = "r
         note: rename ? `request line: ${line.method} ${line.path}; ${rename.reason}` : "",
       });
     }
+  }
+  for (const entry of config.unlisted ?? []) {
+    const key = decisionKey(entry);
+    const name = `${where}: unlisted: ${entry.method} ${entry.path}`;
+    if (seen.has(key)) throw new StepError(`${name} has a request line at ${short}: it needs no unlisted entry.`);
+    if (!files.includes(entry.file)) throw new StepError(`${name}: ${entry.file} is not one of the files read.`);
+    if (!fileAt(repo, commit, entry.file)!.includes(entry.sample)) throw new StepError(`${name}: ${entry.file} does not contain "${entry.sample}" at ${short}.`);
+    seen.add(key);
+    listed.add(key);
+    inventory.push({ method: entry.method, path: normalizePath(entry.path), file: entry.file, commit: short, status: "described", note: entry.reason });
   }
   for (const [kind, entries] of [["rename", config.rename ?? []], ["leftOut", config.leftOut ?? []]] as const) {
     for (const entry of entries) {

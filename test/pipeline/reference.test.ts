@@ -49,7 +49,7 @@ beforeAll(async () => {
       "`GET https://cloudmc_endpoint/api/v2/tasks/:id`",
       "`POST /content/categories/`",
       "`POST /quotas/:quota_id?service=true&trial=false`",
-    ),
+    ) + "\n```http\nGET /stacks/dns_providers HTTP/1.1\n```\n",
   );
   git("commit", "-qam", "more users");
   commits.latest = git("rev-parse", "HEAD");
@@ -131,6 +131,13 @@ describe("buildInventory", () => {
     const rename = (occurrence: number) => buildInventory(config({ rename: [{ method: "GET", path: "/users", occurrence, to: "/users/search", reason: "r" }] }), repo, "ref.yaml");
     expect(rename(2).map(({ path }) => path).filter((path) => path.startsWith("/users"))).toEqual(["/users", "/users/{id}", "/users/search"]);
     expect(() => rename(3)).toThrow("ref.yaml: rename: GET /users is no request line of the reference");
+  });
+
+  it("lists a call the page shows only in a sample, when the sample is there", () => {
+    const unlisted = (sample: string) =>
+      buildInventory(config({ unlisted: [{ method: "GET", path: "/stacks/dns_providers", file: "source/admin/_users.md", sample, reason: "no request line" }] }), repo, "ref.yaml");
+    expect(unlisted("GET /stacks/dns_providers HTTP/1.1").at(-1)).toMatchObject({ method: "GET", path: "/stacks/dns_providers", status: "described", note: "no request line" });
+    expect(() => unlisted("GET /dns_providers HTTP/1.1")).toThrow('does not contain "GET /dns_providers HTTP/1.1"');
   });
 
   it("refuses a decision about a request line the revision does not have", () => {
