@@ -34,6 +34,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/stacks/dns_providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List DNS providers
+         * @description Lists the account's DNS providers, whose `uuid` is the `dns_provider_uuid` that wildcard
+         *     Let's Encrypt certificates need (`POST /stacks/{stack_id}/ssl_certificates`).
+         *
+         *     The "DNS providers" section of `_stacks.md` (added 2023-01-26, commit a7ce3e1) has no
+         *     request line: its HTTP sample reads `GET /stacks/dns_providers`, which is followed here,
+         *     while its Ruby sample calls `/dns_providers`. Its text repeats the SSL certificate
+         *     section's ("query, add, delete or update SSL certificates"). The reference asks for the
+         *     `admin` scope.
+         */
+        get: operations["listDnsProviders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/stacks/{stack_id}": {
         parameters: {
             query?: never;
@@ -111,20 +138,28 @@ export interface paths {
          * @description Lists, one page at a time, the asynchronous actions run on the stack (commands, reboots,
          *     setting changes, ...), finished or not. The reference writes the path
          *     `/stacks/{id}/actions`; the stack UID is named `stack_id` here.
+         *
+         *     `user_reference` keeps only the actions whose metadata carries that reference (given when the
+         *     action was started, for example by `POST /stacks/{stack_id}/deployments`). The reference
+         *     names it in the section's text and in the stack action object's table, not in its parameter
+         *     table; it is a query parameter here.
          */
         get: operations["listStackActions"];
         put?: never;
         /**
          * Run a stack action
          * @description Starts a command on the stack: turn maintenance mode on or off, clear the git caches,
-         *     restart the stack's components, promote or re-synchronise a replica database, restart one
-         *     container, or restart the containers of one service (see `command` for each command's extra
-         *     fields). The command runs asynchronously: the answer is the new stack action, whose `id` is
+         *     restart the stack's components, promote, re-synchronise or stop replicating to a replica
+         *     database, restart one container, pause, restart or resume a process, or pause, restart or
+         *     resume the containers of a service (see `command` for each command's extra fields). The command runs asynchronously: the answer is the new stack action, whose `id` is
          *     polled with `GET /stacks/{stack_id}/actions/{id}` until `finished_at` is set.
          *
          *     The reference's parameter row lists only `clear_caches`, `maintenance_mode` and `restart`;
-         *     its command table (newest revision) adds `promote_slave_db`, `resync_slave_db`,
-         *     `container_restart` and `service_restart`, all accepted here.
+         *     its command table (rewritten on 2024-03-07, commit 5a4192c) lists `container_restart`,
+         *     `disable_replication_slave_db`, `maintenance_mode`, `process_pause`, `process_restart`,
+         *     `process_resume`, `promote_slave_db`, `restart`, `resync_slave_db`, `service_pause`,
+         *     `service_restart` and `service_resume`, and no longer `clear_caches`, which the parameter row
+         *     and the Ruby sample still use. All of them are accepted here.
          */
         post: operations["createStackAction"];
         delete?: never;
@@ -157,6 +192,10 @@ export interface paths {
          *     `finished_success` and `finished_message` stay `null` while it runs. Poll until
          *     `finished_at` is set, then read `finished_success` (a JSON boolean in the examples, though
          *     one Ruby sample of the reference compares it with the string `'true'`).
+         *
+         *     Since 2023-10-11 (commit b00763f) the section's example prints the action bare, without the
+         *     `{"response": ...}` envelope; the envelope is kept here, as every other example of the
+         *     reference has it and the introduction's polling sample reads the action from `response`.
          */
         get: operations["getStackAction"];
         put?: never;
@@ -165,6 +204,110 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/stacks/{stack_id}/ssl_certificates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The stack's UID (from the stack list, or the stack's information page); not the numeric id of its URL.
+                 * @example 5999b763474b0eafa5fafb64bff0ba80
+                 */
+                stack_id: components["parameters"]["StackId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a stack's SSL certificates
+         * @description Lists the SSL certificates of a stack, a page at a time. The section's Ruby sample calls
+         *     `token.post` on this URL; its request line and HTTP sample say `GET`, which is followed.
+         *
+         *     The reference documents the six certificate calls in one "SSL certificate" section of
+         *     `_stacks.md` (added 2020-03-30, commit 07aee41), with one scope (`admin`), one parameter
+         *     table and one example answer, the list's.
+         */
+        get: operations["listStackSslCertificates"];
+        put?: never;
+        /**
+         * Add an SSL certificate to a stack
+         * @description Adds an SSL certificate to a stack: one issued by Let's Encrypt for `server_names` (with a
+         *     DNS provider for wildcard certificates), or a manual one uploaded with its `certificate` and
+         *     `key`. The settings go inside `ssl_certificate`.
+         *
+         *     The reference documents the six certificate calls in one "SSL certificate" section of
+         *     `_stacks.md` (added 2020-03-30, commit 07aee41), with one scope (`admin`), one parameter
+         *     table and one example answer, the list's.
+         */
+        post: operations["createStackSslCertificate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/stacks/{stack_id}/ssl_certificates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The stack's UID (from the stack list, or the stack's information page); not the numeric id of its URL.
+                 * @example 5999b763474b0eafa5fafb64bff0ba80
+                 */
+                stack_id: components["parameters"]["StackId"];
+                /**
+                 * @description UID of the SSL certificate (its `uuid`, `ssl-` and 32 letters and digits).
+                 * @example ssl-9ad095613rrr4e0b8f718302bab8709e
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Get an SSL certificate of a stack
+         * @description Returns one SSL certificate of a stack.
+         *
+         *     The reference documents the six certificate calls in one "SSL certificate" section of
+         *     `_stacks.md` (added 2020-03-30, commit 07aee41), with one scope (`admin`), one parameter
+         *     table and one example answer, the list's.
+         */
+        get: operations["getStackSslCertificate"];
+        /**
+         * Change an SSL certificate of a stack (PUT)
+         * @description Changes an SSL certificate of a stack. The reference documents `PUT` and `PATCH` side by
+         *     side with the same body (the settings inside `ssl_certificate`) and does not say how they
+         *     differ.
+         *
+         *     The reference documents the six certificate calls in one "SSL certificate" section of
+         *     `_stacks.md` (added 2020-03-30, commit 07aee41), with one scope (`admin`), one parameter
+         *     table and one example answer, the list's.
+         */
+        put: operations["updateStackSslCertificate"];
+        post?: never;
+        /**
+         * Remove an SSL certificate from a stack
+         * @description Removes an SSL certificate from a stack.
+         *
+         *     The reference documents the six certificate calls in one "SSL certificate" section of
+         *     `_stacks.md` (added 2020-03-30, commit 07aee41), with one scope (`admin`), one parameter
+         *     table and one example answer, the list's.
+         */
+        delete: operations["deleteStackSslCertificate"];
+        options?: never;
+        head?: never;
+        /**
+         * Change an SSL certificate of a stack (PATCH)
+         * @description Changes an SSL certificate of a stack. The reference documents `PATCH` and `PUT` side by
+         *     side with the same body (the settings inside `ssl_certificate`) and does not say how they
+         *     differ.
+         *
+         *     The reference documents the six certificate calls in one "SSL certificate" section of
+         *     `_stacks.md` (added 2020-03-30, commit 07aee41), with one scope (`admin`), one parameter
+         *     table and one example answer, the list's.
+         */
+        patch: operations["patchStackSslCertificate"];
         trace?: never;
     };
     "/stacks/{stack_id}/settings": {
@@ -224,9 +367,9 @@ export interface paths {
          * @description Sets a new value for one setting of the stack. The change is applied asynchronously: the
          *     answer is a `stack-set: <key>` stack action to poll with `GET /stacks/{stack_id}/actions/{id}`.
          *
-         *     Two revisions of the reference print the request sample as `PUT
-         *     /stacks/{stack_id}/notifications/{id}`; the HTTP Request line, the Ruby sample and the newest
-         *     revision say `/settings/{id}`, followed here. The parameter table types `id` as an integer
+         *     Revisions of the reference before 2015-12-08 (commit 875c2c5) printed the request sample as
+         *     `PUT /stacks/{stack_id}/notifications/{id}`; the HTTP Request line, the Ruby sample and the
+         *     request sample since say `/settings/{id}`, followed here. The parameter table types `id` as an integer
          *     while its sample is `git-branch`; it is a string.
          */
         put: operations["updateStackSetting"];
@@ -260,13 +403,17 @@ export interface paths {
         /**
          * Redeploy a stack
          * @description Queues a new deployment of the stack, optionally of one git reference (stacks not built
-         *     from Docker) or of some services only (Docker stacks). Unlike most asynchronous calls, the
-         *     answer is not a stack action but `{ok, message}` inside `response`, as the example shows.
+         *     from Docker), of some services only, each optionally at an image tag (Docker stacks), or with
+         *     a deployment profile. Unlike most asynchronous calls, the answer is not a stack action but
+         *     `{ok, message}` inside `response`, with `async_action_id`, the ID of the deployment's stack
+         *     action to poll with `GET /stacks/{stack_id}/actions/{id}`, and `queued`. A `user_reference`
+         *     given here is stored in that action's `metadata`, and `GET /stacks/{stack_id}/actions` can
+         *     filter on it.
          *
-         *     An older revision of the reference documents this call as `GET /stacks/{stack_id}/deployments`
-         *     (clashing with the list) with a `services_filter` field; the newer revision's `POST` and
-         *     `services` are followed, `services_filter` is kept as deprecated. Cloud 66's Go client also
-         *     sends `deploy_strategy`, which the reference does not document.
+         *     Revisions of the reference before 2020-02-29 (commit ac8a522) document this call as
+         *     `GET /stacks/{stack_id}/deployments` (clashing with the list) with a `services_filter` field;
+         *     `POST` and `services` are followed, `services_filter` is kept as deprecated. Cloud 66's Go
+         *     client also sends `deploy_strategy`, which the reference does not document.
          */
         post: operations["redeployStack"];
         delete?: never;
@@ -538,7 +685,17 @@ export interface paths {
          */
         get: operations["getStackServerGroup"];
         put?: never;
-        post?: never;
+        /**
+         * Scale a server group up or down
+         * @description Adds servers to a server group (scale up) or deletes servers from it (scale down). The
+         *     reference documents the two as separate sections with the same request line,
+         *     `POST /stacks/{stack_id}/server_groups/{id}`; they are one operation here, and the body says
+         *     which (see the request schema): `server_size` scales up, `server_count` without
+         *     `server_size` scales down to that many servers. Scaling up works only for Docker and web
+         *     server groups. The work is asynchronous: the answer is a `scale_up` or `scale_down` stack
+         *     action to poll with `GET /stacks/{stack_id}/actions/{id}`. Needs the `redeploy` scope.
+         */
+        post: operations["scaleStackServerGroup"];
         delete?: never;
         options?: never;
         head?: never;
@@ -563,9 +720,10 @@ export interface paths {
          * @description Lists the services of a Docker-based stack, a page at a time, each with the containers that
          *     run it; `server_uid` limits the containers to one server.
          *
-         *     Contradictions resolved: the example request says `POST /stacks/{id}/services`, but the
-         *     request line says `GET` (and `POST` on this path scales a service), so this is a `GET`. The
-         *     request line names the stack UID `{id}`; it is the same stack UID as `{stack_id}` elsewhere.
+         *     Revisions of the reference before 2015-12-07 (commit 7057af7) printed the example request as
+         *     `POST /stacks/{id}/services`; the request line has always said `GET` (and `POST` on this path
+         *     scales a service), as the example request does since. The request line names the stack UID
+         *     `{id}`; it is the same stack UID as `{stack_id}` elsewhere.
          */
         get: operations["listStackServices"];
         put?: never;
@@ -714,9 +872,10 @@ export interface paths {
          *     answer to one server. The list does not carry the Docker runtime details of a single
          *     container.
          *
-         *     Contradictions resolved: the example request says `POST /stacks/{id}/containers`, but the
-         *     request line says `GET`, so this is a `GET`. The request line names the stack UID `{id}`; it
-         *     is the same stack UID as `{stack_id}` elsewhere.
+         *     Revisions of the reference before 2015-12-07 (commit 7057af7) printed the example request as
+         *     `POST /stacks/{id}/containers`; the request line has always said `GET`, as the example request
+         *     does since. The request line names the stack UID `{id}`; it is the same stack UID as
+         *     `{stack_id}` elsewhere.
          */
         get: operations["listStackContainers"];
         put?: never;
@@ -1064,12 +1223,15 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List a stack's notifications
-         * @description Lists the notifications of a stack (which alerts go to which channels), a page at a time,
-         *     optionally only those of one alert type. The reference's request line writes the stack UID as
-         *     `{id}`; it is `{stack_id}` here, as everywhere. Its example is the reference's only
-         *     multi-page list: `pagination.next` is 2 of 2 pages, `count` (30) is the page size and
-         *     `pagination.count` (48) the total.
+         * List a stack's alerts
+         * @description Lists the alerts configured on a stack (an application, in the reference's newer wording):
+         *     for each alert, by name, the channels it is sent through. The reference's request line ends in
+         *     a slash (`/stacks/{stack_id}/notifications/`); the path here has none, as its samples do.
+         *
+         *     Since December 2021 (commits e82209c and 12b62ef, 2021-12-15/16) the reference documents
+         *     alerts by name (`alert_name`, `subscriptions`), not the older notification objects with a
+         *     numeric `id`, `alert_type` and `channels`; the older `alert_type` filter was dropped with
+         *     them. The example answer has `count` (33, while it lists six alerts) and no `pagination`.
          */
         get: operations["listStackNotifications"];
         put?: never;
@@ -1077,10 +1239,22 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change a stack's alerts
+         * @description Sets the channels of one or more of the stack's alerts, by alert name. The body is the
+         *     `alerts` list in the shape `GET /stacks/{stack_id}/notifications` answers, so the alerts of
+         *     one stack can be copied to another. The answer says, per alert name, whether it was changed
+         *     (`successes`), does not apply to this stack (`not_applicable`) or failed (`failures`).
+         *
+         *     The reference's request line ends in a slash (`/stacks/{stack_id}/notifications/`); the path
+         *     here has none, as its Ruby sample does. Its parameter table types `alerts` as `json` and its
+         *     sample sends a JSON body; the reference asks for the `public` scope. This call replaces
+         *     `PUT /stacks/{stack_id}/notifications/{id}` (deprecated).
+         */
+        patch: operations["updateStackNotifications"];
         trace?: never;
     };
-    "/stacks/{stack_id}/notifications/{id}": {
+    "/stacks/{stack_id}/notifications/{alert_name}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1091,25 +1265,38 @@ export interface paths {
                  */
                 stack_id: components["parameters"]["StackId"];
                 /**
-                 * @description ID of the notification.
-                 * @example 1191
+                 * @description Name of the alert (for example `noticent_stack_provisioned_success`). Before December 2021
+                 *     this segment was the numeric ID of a notification (`1191`), which only the deprecated
+                 *     `PUT` still takes.
+                 * @example noticent_stack_provisioned_success
                  */
-                id: number;
+                alert_name: string;
             };
             cookie?: never;
         };
         /**
-         * Get a notification
-         * @description Returns one notification of a stack.
+         * Get one of a stack's alerts
+         * @description Returns one alert of a stack, by name, with the channels it is sent through. The reference's
+         *     request line ends in a slash (`/stacks/{stack_id}/notifications/{alert_name}/`); the path here
+         *     has none, as its samples do.
+         *
+         *     Until 2021-12-15 (commit e82209c) the reference read notifications here by numeric ID
+         *     (`GET /stacks/{stack_id}/notifications/{id}`, answering `id`, `alert_type` and `channels`);
+         *     alerts are read by name since.
          */
         get: operations["getStackNotification"];
         /**
-         * Change a notification's channels
-         * @description Changes the channels a notification is sent through and their settings (HipChat room and
-         *     token, Slack URL and channel, webhook URL). The reference needs only the `public` scope for
-         *     this change. The newer revision answers with the changed notification, which is followed
-         *     here; an older revision showed an empty body. The reference types `channels` and `params` as
-         *     strings while its sample sends an array and a hash; both are accepted.
+         * Change a notification's channels (deprecated)
+         * @deprecated
+         * @description **Deprecated.** Replaced on 2021-12-15 (commit e82209c) by `PATCH /stacks/{stack_id}/notifications`,
+         *     which changes alerts by name. Portals on an older release may still serve it.
+         *
+         *     Documented until then as `PUT /stacks/{stack_id}/notifications/{id}`, where the last segment
+         *     is the numeric ID of a notification (`85`), not an alert name: it changed the channels a
+         *     notification is sent through and their settings (HipChat room and token, Slack URL and
+         *     channel, webhook URL), with the `public` scope, and answered the changed notification. The
+         *     reference typed `channels` and `params` as strings while its sample sent an array and a hash;
+         *     both are accepted.
          */
         put: operations["updateStackNotification"];
         post?: never;
@@ -1181,6 +1368,334 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/stacks/{stack_id}/jobs/{job_id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The stack's UID (from the stack list, or the stack's information page); not the numeric id of its URL.
+                 * @example 5999b763474b0eafa5fafb64bff0ba80
+                 */
+                stack_id: components["parameters"]["StackId"];
+                /**
+                 * @description UID of the job (from the job list).
+                 * @example 98ee5a9b93919d9b63bd5377636675bd
+                 */
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause a job
+         * @description Pauses one job of the stack: its schedule stops running it until it is unpaused (the job
+         *     list shows `paused`). The change is asynchronous: the answer is a `job_pause_handler` stack
+         *     action to poll with `GET /stacks/{stack_id}/actions/{id}`. The reference asks for the `public`
+         *     scope, not `jobs`.
+         */
+        post: operations["pauseStackJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/stacks/{stack_id}/jobs/{job_id}/unpause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The stack's UID (from the stack list, or the stack's information page); not the numeric id of its URL.
+                 * @example 5999b763474b0eafa5fafb64bff0ba80
+                 */
+                stack_id: components["parameters"]["StackId"];
+                /**
+                 * @description UID of the job (from the job list).
+                 * @example 98ee5a9b93919d9b63bd5377636675bd
+                 */
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unpause a job
+         * @description Unpauses one job of the stack, so that its schedule runs it again. The change is
+         *     asynchronous: the answer is a `job_pause_handler` stack action (the same action name as
+         *     pausing) to poll with `GET /stacks/{stack_id}/actions/{id}`. The reference asks for the
+         *     `public` scope, not `jobs`.
+         */
+        post: operations["unpauseStackJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/stacks/{stack_id}/jobs/pause_all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The stack's UID (from the stack list, or the stack's information page); not the numeric id of its URL.
+                 * @example 5999b763474b0eafa5fafb64bff0ba80
+                 */
+                stack_id: components["parameters"]["StackId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause all jobs of a stack
+         * @description Pauses every job of the stack. The change is asynchronous: the answer is a
+         *     `job_pause_handler` stack action to poll with `GET /stacks/{stack_id}/actions/{id}`. The
+         *     reference asks for the `public` scope, not `jobs`.
+         */
+        post: operations["pauseAllStackJobs"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/stacks/{stack_id}/jobs/unpause_all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The stack's UID (from the stack list, or the stack's information page); not the numeric id of its URL.
+                 * @example 5999b763474b0eafa5fafb64bff0ba80
+                 */
+                stack_id: components["parameters"]["StackId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unpause all jobs of a stack
+         * @description Unpauses every job of the stack. The change is asynchronous: the answer is a
+         *     `job_pause_handler` stack action to poll with `GET /stacks/{stack_id}/actions/{id}`. The
+         *     reference's section for this call is titled "Pause all jobs" like the one before it; its
+         *     request line, samples and text say unpause. The reference asks for the `public` scope, not
+         *     `jobs`.
+         */
+        post: operations["unpauseAllStackJobs"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/application_groups/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change the alerts of an application group
+         * @description Sets the channels of one or more alerts, by alert name, on every stack of an application
+         *     group. The body is the `alerts` list in the shape `GET /stacks/{stack_id}/notifications`
+         *     answers, so the alerts of one stack can be copied to a whole group. The answer says, per alert
+         *     name, whether it was changed, does not apply, or failed.
+         *
+         *     The request line is `PATCH /application_groups/notifications` and is followed here; the Ruby
+         *     sample calls `/application_groups/{application_group_name}/notifications` instead, so the
+         *     group's name, which the parameter table requires, travels in the body. The section names no
+         *     scope; this contract asks for `public`, the scope of the same change on one stack.
+         */
+        patch: operations["updateApplicationGroupNotifications"];
+        trace?: never;
+    };
+    "/failover_groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List failover groups
+         * @description Lists the failover groups of the account. The request line is written `GET / failover_groups`
+         *     (with a space) and the Ruby sample calls `/clouds.json`, copied from the clouds section; the
+         *     HTTP sample's `GET /failover_groups` is followed. The answer has `count` and no `pagination`.
+         *     The reference asks for the `public` scope.
+         */
+        get: operations["listFailoverGroups"];
+        /**
+         * Change a failover group
+         * @description Changes the stacks of a failover group or switches it to the other stack. A field left out
+         *     keeps its value; an empty `primary_stack_uid` or `secondary_stack_uid` removes that stack
+         *     from the group. The answer is `{ok, message}` inside `response`.
+         *
+         *     The request line is written `PUT / failover_groups` (with a space); it, the HTTP sample and
+         *     the Ruby sample all address `/failover_groups` without naming the group, and the parameter
+         *     table has no field for it either. This contract follows them. Cloud 66's Go client calls
+         *     `PUT /failover_groups/{uid}` instead, which the reference does not document. The reference
+         *     asks for the `public` scope.
+         */
+        put: operations["updateFailoverGroup"];
+        /**
+         * Create a failover group
+         * @description Creates a failover group in the account, optionally with its primary and secondary stacks
+         *     and the one it points at. The answer is `{ok, message}` inside `response`; it does not name
+         *     the new group (list the groups to find its `uid`). The request line is written
+         *     `POST / failover_groups` (with a space). The reference asks for the `public` scope.
+         */
+        post: operations["createFailoverGroup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/failover_groups/{fg_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description UID of the failover group (its `uid`, `fg-` and 32 hexadecimal characters). The parameter
+                 *     table calls it `fg_uid`; the request line `{fg_id}`.
+                 * @example fg-5be3dca6d3c4bf1eaddcb5b555d993bb
+                 */
+                fg_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a failover group
+         * @description Deletes a failover group from the account. The request line is written
+         *     `DELETE / failover_groups/{fg_id}` (with a space). The section names no scope; this contract
+         *     asks for `public`, the scope of the family's other calls.
+         */
+        delete: operations["deleteFailoverGroup"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tags/{entity_type}/{entity_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Kind of the tagged entity: `server` or `loadbalancer`, the two the reference names ("entities
+                 *     (servers & loadbalancers)"; `server` in its parameter tables, `loadbalancer` in its examples).
+                 *     The list call's parameter table marks it optional; it is part of the path, so it is required.
+                 * @example server
+                 */
+                entity_type: components["parameters"]["TagEntityType"];
+                /**
+                 * @description ID of the tagged entity (numeric in the examples, typed as a string). The list call's parameter
+                 *     table calls it `server_id` and marks it optional; it is part of the path, so it is required.
+                 * @example 57648
+                 */
+                entity_id: components["parameters"]["TagEntityId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List an entity's tags
+         * @description Returns the tags of a server or load balancer, as a one-item list. The Ruby sample calls
+         *     `/tags/{entity_type}/{entity_id}/tags.json`; the request line and HTTP sample, followed here,
+         *     have no `/tags` suffix. The reference asks for the `public` scope.
+         */
+        get: operations["listEntityTags"];
+        put?: never;
+        /**
+         * Set an entity's tags
+         * @description Sets the tags of a server or load balancer: the given tags **replace** all of its tags. The
+         *     HTTP sample writes `POST /tags/{entity_type}/{entity_id}/{tags}` and the Ruby sample
+         *     `/tags/{entity_type}/{entity_id}/tags.json`; the request line, followed here, is
+         *     `POST /tags/{entity_type}/{entity_id}`, with the tags in the body (the parameter table's
+         *     `tags` array). The reference asks for the `public` scope.
+         */
+        post: operations["replaceEntityTags"];
+        /**
+         * Remove all of an entity's tags
+         * @description Removes every tag of a server or load balancer. The HTTP sample writes
+         *     `DELETE /tags/{entity_type}/{entity_id}/{operations}` and the Ruby sample
+         *     `/tags/{entity_type}/{entity_id}/tags.json`; the request line, followed here, is
+         *     `DELETE /tags/{entity_type}/{entity_id}`. The example answer still lists two tags (it is the
+         *     same example as the other tag calls'). The reference asks for the `public` scope.
+         */
+        delete: operations["deleteEntityTags"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tags/{entity_type}/{entity_id}/{operations}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Kind of the tagged entity: `server` or `loadbalancer`, the two the reference names ("entities
+                 *     (servers & loadbalancers)"; `server` in its parameter tables, `loadbalancer` in its examples).
+                 *     The list call's parameter table marks it optional; it is part of the path, so it is required.
+                 * @example server
+                 */
+                entity_type: components["parameters"]["TagEntityType"];
+                /**
+                 * @description ID of the tagged entity (numeric in the examples, typed as a string). The list call's parameter
+                 *     table calls it `server_id` and marks it optional; it is part of the path, so it is required.
+                 * @example 57648
+                 */
+                entity_id: components["parameters"]["TagEntityId"];
+                /**
+                 * @description The changes to make, as the JSON text of an array of operation objects, percent-encoded in
+                 *     the path: each object has `op` (`add` or `delete`) and `tags` (the tag values to add or
+                 *     delete), for example `[{"op":"delete","tags":["tag1","tag2"]}]`. Deletions are made first,
+                 *     then additions; deleting a tag the entity does not have is not an error.
+                 * @example [{"op":"delete","tags":["tag1","tag2"]}]
+                 */
+                operations: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Add and delete some of an entity's tags
+         * @description Adds tags to a server or load balancer and deletes tags from it, as the `operations` say
+         *     (each `op` is `add` or `delete`, with its `tags`). Deletions are made first, then additions;
+         *     deleting a tag the entity does not have is ignored.
+         *
+         *     The request line, followed here, is `PATCH /tags/{entity_type}/{entity_id}/{operations}`,
+         *     with the operations in the path (the parameter table's `operations` array of "Operation API
+         *     objects"). The Ruby sample calls `/tags/{entity_type}/{entity_id}/{operations}/tags.json`,
+         *     and Cloud 66's Go client sends `PATCH /tags/{entity_type}/{entity_id}` with
+         *     `{"operations": [...]}` as the JSON body instead, which the reference does not document. The
+         *     reference asks for the `public` scope.
+         */
+        patch: operations["patchEntityTags"];
         trace?: never;
     };
     "/accounts": {
@@ -1316,9 +1831,8 @@ export interface paths {
          * @description Lists the users the caller has access to, with their permissions and registered mobile
          *     devices. Needs the `users` scope.
          *
-         *     The two stored revisions of the reference show permissions differently: the newer one as
-         *     `access_profile`, the older one as `accounts` and `access_rights`. Both shapes are described and
-         *     both are given as examples.
+         *     Permissions are shown as `access_profile`. Until 2016-02-01 (commit 0cd25cf) the reference
+         *     showed them as `accounts` and `access_rights`; those fields are kept only as deprecated.
          */
         get: operations["listUsers"];
         put?: never;
@@ -1344,16 +1858,16 @@ export interface paths {
         };
         /**
          * Get a user
-         * @description Returns one user with their permissions and mobile devices. Needs the `users` scope. As in
-         *     the list, the newer revision shows `access_profile` and the older one `accounts` and
-         *     `access_rights`.
+         * @description Returns one user with their permissions (`access_profile`) and mobile devices. Needs the
+         *     `users` scope. The reference showed permissions as `accounts` and `access_rights` until
+         *     2016-02-01 (commit 0cd25cf); those fields are kept only as deprecated.
          */
         get: operations["getUser"];
         /**
          * Update a user
          * @description Changes a user's permissions. The body is the user as `GET /users/{id}` returns it, but only
-         *     its `access_profile` is applied. Needs the `admin` scope. Documented only in the newer revision
-         *     of the reference.
+         *     its `access_profile` is applied. Needs the `admin` scope. Documented since 2016-02-01 (commit
+         *     0cd25cf).
          *
          *     Contradictions resolved: the section's HTTP Request line says `GET /users/{id}`, while its
          *     request header and Ruby sample use `PUT`; this is modelled as `PUT`. Unlike the other calls, the
@@ -1721,7 +2235,7 @@ export interface components {
             user?: string;
             /** @description Kind of resource acted on (`stack`, or `server` for server settings). */
             resource_type?: string;
-            /** @description What the action does, as the server names it (for example `clear_caches`, `stack_reboot`, `service_restart`, `server-set: server.name`). */
+            /** @description What the action does, as the server names it (for example `clear_caches`, `stack_reboot`, `service_restart`, `application_deployment`, `job_pause_handler`, `scale_up`, `server-set: server.name`). */
             action: string;
             /** @description ID of the resource acted on. Documented as an integer, sent as a string in every example. */
             resource_id?: string | number;
@@ -1735,6 +2249,43 @@ export interface components {
             finished_success?: boolean | null;
             /** @description The outcome in words, when the action has finished. */
             finished_message?: string | null;
+            /**
+             * @description What the finished action produced, when it produces anything (`{}` in the finished example,
+             *     `null` while an action runs). Shown by newer examples of the reference (2023) only.
+             */
+            finished_result?: Record<string, never> | null;
+            /**
+             * @description The caller's own data attached to the action when it was started (`{}` when none). Shown by
+             *     newer examples of the reference (2023) only.
+             */
+            metadata?: {
+                /**
+                 * @description The `user_reference` given when the action was started (for example by
+                 *     `POST /stacks/{stack_id}/deployments`); `GET /stacks/{stack_id}/actions` can filter on it.
+                 */
+                user_reference?: string;
+            };
+        };
+        /**
+         * @description A DNS provider of the account, usable for the DNS challenge of wildcard Let's Encrypt
+         *     certificates. Times are ISO 8601 strings in UTC (`2023-01-25T14:08:28Z`).
+         */
+        DnsProvider: {
+            /**
+             * @description UID of the DNS provider (`dp-` and 32 hexadecimal characters); the `dns_provider_uuid` of SSL certificates.
+             * @example dp-fbe3d478cdc610b187b38c1d2b6b016b
+             */
+            uuid: string;
+            /** @description The DNS service (for example `Cloudflare`; the reference lists no others). */
+            type?: string;
+            /** @description The name given to the provider's credentials (for example `My Cloudflare`). */
+            key?: string;
+            /** @description Name shown in the dashboard, the type with the key (`Cloudflare (My Cloudflare)`). */
+            display_name?: string;
+            /** @description When the provider was added (ISO 8601). */
+            created_at?: string;
+            /** @description When the provider was last changed (ISO 8601). */
+            updated_at?: string;
         };
         /** @description How to reboot the stack's servers. */
         StackRebootServersRequest: {
@@ -1751,7 +2302,8 @@ export interface components {
             group: string;
         };
         /**
-         * @description The command to run on the stack, with the extra fields some commands take:
+         * @description The command to run on the stack, with the extra fields some commands take (the reference's
+         *     command table, 9da79d2, plus `clear_caches`):
          *
          *     | `command` | Effect | Extra fields |
          *     | --- | --- | --- |
@@ -1760,35 +2312,44 @@ export interface components {
          *     | `restart` | Restarts every stack component (nginx, databases, ...). | none |
          *     | `promote_slave_db` | Promotes a replica (slave) database server to a standalone master. | `server`, `server_group` |
          *     | `resync_slave_db` | Re-synchronises a replica (slave) database server with its master. | `server`, `server_group` |
+         *     | `disable_replication_slave_db` | Stops replication to a replica (slave) database server. | `server`, `server_group` |
          *     | `container_restart` | Restarts one container. | `container` (required) |
+         *     | `process_pause` | Pauses a process. | the process name (see below) |
+         *     | `process_restart` | Restarts a process. | the process name (see below) |
+         *     | `process_resume` | Resumes a process. | the process name (see below) |
+         *     | `service_pause` | Pauses the containers of a service. | `service_name`, `server_id_filter` (optional) |
          *     | `service_restart` | Restarts services: one (`service_name`) or, without it, all of them. | `service_name`, `server_id_filter` (both optional) |
+         *     | `service_resume` | Resumes the containers of a service. | `service_name`, `server_id_filter` (optional) |
          *
-         *     The reference lists `server` and `server_group` for the two database commands without saying
+         *     The reference lists `server` and `server_group` for the database commands without saying
          *     which are optional, and Cloud 66's Go client sends them as `server_uid` and `db_type`
-         *     instead, so neither is enforced here.
+         *     instead, so neither is enforced here. For the three process commands the reference's only
+         *     extra parameter is written `process-name`, with no field name, so no field is described for
+         *     it. The table describes `service_resume` as "Pauses all the containers" (copied from
+         *     `service_pause`); resuming is meant.
          */
         StackActionCreateRequest: {
             /**
-             * @description The command to run: `maintenance_mode`, `clear_caches`, `restart`, `promote_slave_db`,
-             *     `resync_slave_db`, `container_restart` or `service_restart` (effects and extra fields
-             *     above). The parameter row of the reference names only the first three; its command table
-             *     adds the other four.
+             * @description The command to run (effects and extra fields above). The reference's parameter row names
+             *     `clear_caches`, `maintenance_mode` and `restart`; its command table lists the others, and
+             *     since 2024-03-07 (commit 5a4192c) no longer `clear_caches`, which its Ruby sample still
+             *     sends.
              * @example restart
              * @enum {string}
              */
-            command: "maintenance_mode" | "clear_caches" | "restart" | "promote_slave_db" | "resync_slave_db" | "container_restart" | "service_restart";
+            command: "maintenance_mode" | "clear_caches" | "restart" | "promote_slave_db" | "resync_slave_db" | "disable_replication_slave_db" | "container_restart" | "process_pause" | "process_restart" | "process_resume" | "service_pause" | "service_restart" | "service_resume";
             /**
              * @description For `maintenance_mode`, `1` to turn it on and `0` to turn it off (form fields send it as text).
              * @enum {integer|string}
              */
             value?: 1 | 0 | "1" | "0";
             /**
-             * @description For `promote_slave_db` and `resync_slave_db`, the name of the database server to act on.
+             * @description For `promote_slave_db`, `resync_slave_db` and `disable_replication_slave_db`, the name of the database server to act on.
              * @example server-name
              */
             server?: string;
             /**
-             * @description For `promote_slave_db` and `resync_slave_db`, the database type to act on, or `all`.
+             * @description For `promote_slave_db`, `resync_slave_db` and `disable_replication_slave_db`, the database type to act on, or `all`.
              * @enum {string}
              */
             server_group?: "all" | "mysql" | "postgresql" | "redis" | "mongodb";
@@ -1798,16 +2359,115 @@ export interface components {
              */
             container?: string;
             /**
-             * @description For `service_restart`, the name of the service whose containers are restarted. The reference's section lists it; its walkthrough of restarting all services sends `command=service_restart` alone, so it is optional.
+             * @description For `service_pause`, `service_restart` and `service_resume`, the name of the service whose containers are acted on. The reference's section lists it; its walkthrough of restarting all services sends `command=service_restart` alone, so it is optional.
              * @example web
              */
             service_name?: string;
             /**
-             * @description For `service_restart`, optionally the UID of one server, to restart only the service's containers on it.
+             * @description For `service_pause`, `service_restart` and `service_resume`, optionally the UID of one server, to act only on the service's containers on it.
              * @example f8468fc145ea49bac474b30a8fea888d
              */
             server_id_filter?: string;
         } & (unknown & unknown);
+        /**
+         * @description An SSL certificate of a stack: one uploaded (`manual`) or issued by Let's Encrypt for the
+         *     stack's domains. The reference shows the object only in its list example and has no attribute
+         *     table for it; fields named in the request table are described as it describes them. Times are
+         *     ISO 8601 strings in UTC (`2023-01-26T10:23:34Z`). The key material (`certificate`, `key`,
+         *     `intermediate_certificate`) is `null` in the example.
+         */
+        SslCertificate: {
+            /**
+             * @description UID of the certificate (`ssl-` and 32 letters and digits); the `{id}` of the certificate's calls.
+             * @example ssl-9ad095613rrr4e0b8f718302bab8709e
+             */
+            uuid: string;
+            /** @description Name of the certificate. */
+            name?: string;
+            /** @description ID of the server group the certificate is installed on, or `null`. */
+            server_group_id?: number | null;
+            /** @description The domains the certificate covers, comma separated. */
+            server_names?: string;
+            /** @description SHA-256 fingerprint of the certificate (hexadecimal). */
+            sha256_fingerprint?: string;
+            /** @description Name of the certificate authority that issued it (for example `Let's Encrypt`). */
+            ca_name?: string;
+            /**
+             * @description How the certificate is obtained, `manual` (uploaded) or `lets_encrypt`.
+             * @enum {string}
+             */
+            type?: "manual" | "lets_encrypt";
+            /** @description Whether the certificate covers wildcard domain names (Let's Encrypt certificates only). */
+            wildcard?: boolean;
+            /** @description UID of the DNS provider used for the Let's Encrypt DNS challenge (wildcard certificates), or `null`. */
+            dns_provider_uuid?: string | null;
+            /** @description Whether SSL is terminated on the load balancer. */
+            ssl_termination?: boolean;
+            /** @description Whether an intermediate certificate chain is installed with the certificate. */
+            has_intermediate_cert?: boolean;
+            /** @description Status code of the certificate (the reference lists no codes; `3` in its example). */
+            status?: number;
+            /** @description When the certificate was added (ISO 8601). */
+            created_at?: string;
+            /** @description When the certificate was last changed (ISO 8601). */
+            updated_at?: string;
+            /** @description When the certificate expires (ISO 8601). */
+            expires_at?: string | null;
+            /** @description The certificate (PEM), `null` in the reference's example. */
+            certificate?: string | null;
+            /** @description The certificate's private key (PEM), `null` in the reference's example. */
+            key?: string | null;
+            /** @description The intermediate certificate chain (PEM), `null` in the reference's example. */
+            intermediate_certificate?: string | null;
+        };
+        /**
+         * @description Body of `POST`, `PATCH` and `PUT` on a stack's SSL certificates: the certificate's settings
+         *     inside `ssl_certificate`, in the reference's words "the following object format":
+         *     `{"ssl_certificate":{"server_names":"mywebsite.com","ssl_termination":true,"type":"lets_encrypt","wildcard":true,"dns_provider_uuid":"dp-..."}}`.
+         */
+        SslCertificateRequest: {
+            /**
+             * @description The certificate's settings. `type`, `ssl_termination` and `server_names` are required;
+             *     `dns_provider_uuid` is required for wildcard certificates, and `certificate` and `key` for
+             *     manual ones. The reference gives one parameter table for creating and changing
+             *     certificates, so `PATCH` and `PUT` take the same fields as `POST`.
+             */
+            ssl_certificate: {
+                /**
+                 * @description Type of certificate, `manual` (uploaded with `certificate` and `key`) or `lets_encrypt`.
+                 * @example lets_encrypt
+                 * @enum {string}
+                 */
+                type: "manual" | "lets_encrypt";
+                /**
+                 * @description Whether SSL is terminated on the load balancer.
+                 * @example true
+                 */
+                ssl_termination: boolean;
+                /**
+                 * @description The domains to cover, comma separated.
+                 * @example hello.com,world.co.uk
+                 */
+                server_names: string;
+                /**
+                 * @description Whether the certificate must cover wildcard domain names; Let's Encrypt certificates only.
+                 * @example false
+                 */
+                wildcard?: boolean;
+                /**
+                 * @description UID of the DNS provider (see `GET /stacks/dns_providers`) for the Let's Encrypt DNS
+                 *     challenge; required for wildcard certificates.
+                 * @example dp-fbe3dd78cdc600b187b38c4d4b6b016b
+                 */
+                dns_provider_uuid?: string;
+                /** @description The certificate, PEM encoded (`-----BEGIN CERTIFICATE-----` ...); required for manual certificates. */
+                certificate?: string;
+                /** @description The certificate's private key, PEM encoded (`-----BEGIN RSA PRIVATE KEY-----` ...); required for manual certificates. */
+                key?: string;
+                /** @description The intermediate certificate chain, PEM encoded (optional). */
+                intermediate_certificate?: string;
+            } & (unknown & unknown);
+        };
         /**
          * @description One stack setting. The list returns every field; getting one setting returns only `key` and
          *     `value`.
@@ -1890,15 +2550,44 @@ export interface components {
             git_ref?: string;
             /**
              * @description Services to deploy, on Docker stacks only; every service when omitted. The reference sends
-             *     a comma-separated list (`service1,service2`); Cloud 66's Go client sends a JSON array.
-             * @example service1,service2
+             *     a comma-separated list of services, each optionally with the image tag to deploy
+             *     (`service1:image_tagA,service2:image_tagB`, since 2022-05-12, commit 2ffd098; plain
+             *     `service1,service2` before); Cloud 66's Go client sends a JSON array.
+             * @example service1:image_tagA,service2:image_tagB
              */
             services?: string | string[];
             /**
+             * @description Name of a deployment profile of the stack to deploy with (documented since 2022-02-27, commit cb26fbd).
+             * @example my-deploy-profile-name
+             */
+            deployment_profile?: string;
+            /**
+             * @description A value of the caller's own (up to 255 characters) stored in the `metadata` of the
+             *     deployment's stack action, to find it again with `GET /stacks/{stack_id}/actions?user_reference=...`
+             *     (documented since 2023-10-11, commit b00763f).
+             * @example useful-reference-123
+             */
+            user_reference?: string;
+            /**
              * @deprecated
-             * @description The name an older revision of the reference gives the comma-separated `services` list.
+             * @description **Deprecated.** Replaced on 2020-02-29 (commit ac8a522) by `services`: the name an older
+             *     revision of the reference gives the comma-separated list of services to deploy.
              */
             services_filter?: string;
+        };
+        /**
+         * @description The answer to a redeployment: an acknowledgement, and the stack action that follows the
+         *     deployment (`async_action_id` and `queued` are documented since 2020-11-05, commit a469683).
+         */
+        RedeployResult: {
+            /** @description Whether the request was accepted. */
+            ok: boolean;
+            /** @description What happened, in words (for example `Stack queued for redeployment`). */
+            message?: string;
+            /** @description ID of the stack action of the deployment; poll it with `GET /stacks/{stack_id}/actions/{id}`. */
+            async_action_id?: number;
+            /** @description Whether the redeployment was queued (`true` in the reference's example, which says no more about it). */
+            queued?: boolean;
         };
         /** @description A plain acknowledgement, sent by calls that start work without an action to poll. */
         OkMessage: {
@@ -2029,6 +2718,57 @@ export interface components {
             /** @description When the group was last changed (ISO 8601). */
             updated_at?: string;
         };
+        /**
+         * @description How to scale a server group. The reference documents two calls on the same path, "Scale up"
+         *     and "Scale down"; the body says which: with `server_size` it adds servers of that size
+         *     (`server_count` of them, one when omitted), without it `server_count` is the number of
+         *     servers the group keeps, and the others are deleted. Scaling up works only for Docker and web
+         *     server groups.
+         */
+        ServerGroupScaleRequest: {
+            /**
+             * @description Type of the server group (`web`, `process` or `docker`).
+             * @example docker
+             * @enum {string}
+             */
+            subtype: "web" | "process" | "docker";
+            /**
+             * @description Scale up only (and required there) — size of the new servers, in the cloud's own terms (see the Cloud vendor instances tag).
+             * @example t2.small
+             */
+            server_size?: string;
+            /**
+             * @description Scaling up, the number of servers to add (optional); scaling down, the number of servers
+             *     the group keeps **after** scaling (required).
+             * @example 2
+             */
+            server_count?: number;
+            /**
+             * @description Scale up only, AWS EC2 only — availability zone to start the new servers in.
+             * @example us-east-1d
+             */
+            server_availability_zone?: string;
+            /**
+             * @description Scale up only, AWS EC2 only — subnet to start the new servers in.
+             * @example subnet-123456
+             */
+            server_subnet_id?: string;
+            /**
+             * @description Scale up only, AWS EC2 and GCE only — disk type of the new servers' root disks.
+             * @enum {string}
+             */
+            root_disk_type?: "ssd" | "magnetic";
+            /**
+             * @description Scale up only, AWS EC2 and GCE only — size of the new servers' root disks, in GB.
+             * @example 40
+             */
+            root_disk_size?: number;
+            /**
+             * @description Scale up only — names of the new servers, comma separated.
+             * @example backend1,backend2
+             */
+            server_names?: string;
+        } & (unknown | unknown);
         /**
          * @description A Docker container of a Docker-based stack. The two families that show containers print
          *     different field sets: the services family shows `port_list` and `web_ports`, the containers
@@ -2401,49 +3141,61 @@ export interface components {
             port: number;
         } | unknown | unknown | unknown | unknown | unknown | unknown;
         /**
-         * @description Settings of a notification's channels (empty `{}` in every example). The reference names these
-         *     keys; others may appear.
+         * @description An alert of a stack (or of an application group): an event, by name, and the channels it is
+         *     sent through. This is the notification model the reference documents since December 2021
+         *     (commit e82209c); it replaced the notification objects with a numeric `id`, `alert_type` and
+         *     `channels`.
          */
-        NotificationParams: {
-            /** @description HipChat API token. */
-            hipchat_token?: string;
-            /** @description HipChat room to post to. */
-            hipchat_room?: string;
-            /** @description Slack incoming-webhook URL. */
-            slack_url?: string;
-            /** @description Slack channel to post to. */
-            slack_channel?: string;
-            /** @description URL the webhook channel posts to. */
-            webhook_url?: string;
-        } & {
-            [key: string]: unknown;
+        Alert: {
+            /**
+             * @description Name of the alert, `noticent_` followed by the event (for example
+             *     `noticent_stack_provisioned_success`, `noticent_stack_redeploy_failed`,
+             *     `noticent_server_stopped`, `noticent_stack_health_check_failed`). The reference gives no
+             *     complete list.
+             * @example noticent_stack_provisioned_success
+             */
+            alert_name: string;
+            /** @description The channels the alert is sent through; empty when it is sent nowhere. */
+            subscriptions?: {
+                /**
+                 * @description The channel. Every example of the newer reference shows `email` and it lists no other
+                 *     value; the older notification model named `email`, `ios`, `hipchat`, `webhook` and
+                 *     `slack`.
+                 * @example email
+                 */
+                channel: string;
+            }[];
         };
         /**
-         * @description A notification of a stack: one alert type (an event such as `stack.redeploy.ok`) and the
-         *     channels it is sent through for one user. Times are ISO 8601 strings in UTC
-         *     (`2014-05-29T17:29:54Z`).
+         * @description Body of `PATCH /stacks/{stack_id}/notifications`: the alerts to change, each with the channels
+         *     it should be sent through (the shape the alert list answers).
          */
-        Notification: {
-            /** @description ID of the notification. */
-            id: number;
-            /** @description ID of the user who receives the notification. */
-            user_id?: number;
-            /** @description The event notified about, as a dotted name (for example `stack.provision.ok`, `server.stopped`, `active.protect.block`). */
-            alert_type: string;
-            /** @description Channels the notification is sent through. */
-            channels?: ("email" | "ios" | "hipchat" | "webhook" | "slack")[];
-            /** @description UID of the stack the notification belongs to. */
-            stack_id?: string;
-            /** @description Settings of the notification's channels. */
-            params?: components["schemas"]["NotificationParams"];
-            /** @description When the notification was created (ISO 8601). */
-            created_at?: string;
-            /** @description When the notification was last changed (ISO 8601). */
-            updated_at?: string;
+        AlertsUpdateRequest: {
+            /** @description The alerts to change, by name. */
+            alerts: components["schemas"]["Alert"][];
+        };
+        /** @description Alert names with their number. */
+        AlertNameList: {
+            /** @description Names of the alerts. */
+            alerts?: string[];
+            /** @description Number of alerts in `alerts`. */
+            count?: number;
         };
         /**
-         * @description Body of `PUT /stacks/{stack_id}/notifications/{id}`: the notification's new channels and channel
-         *     settings. The reference types both fields as strings (`[email,ios]`, and `params` as a JSON
+         * @description The outcome of an alert change, per alert name: changed (`successes`), not applicable to the
+         *     stack (`not_applicable`), or failed (`failures`).
+         */
+        AlertsUpdateResult: {
+            /** @description The alerts that were changed. */
+            successes?: components["schemas"]["AlertNameList"];
+            /** @description The alerts that do not apply (and were left alone). */
+            not_applicable?: components["schemas"]["AlertNameList"];
+            /** @description The alerts that could not be changed. */
+            failures?: components["schemas"]["AlertNameList"];
+        };
+        /**
+         * @description Body of the deprecated `PUT /stacks/{stack_id}/notifications/{id}` (documented until
+         *     2021-12-15): the notification's new channels and channel settings. The reference types both fields as strings (`[email,ios]`, and `params` as a JSON
          *     string), while its sample sends an array and a hash; both forms are accepted here.
          */
         NotificationsUpdateRequest: {
@@ -2478,6 +3230,49 @@ export interface components {
             } | string;
         };
         /**
+         * @description Settings of a notification's channels (empty `{}` in every example). The reference names these
+         *     keys; others may appear.
+         */
+        NotificationParams: {
+            /** @description HipChat API token. */
+            hipchat_token?: string;
+            /** @description HipChat room to post to. */
+            hipchat_room?: string;
+            /** @description Slack incoming-webhook URL. */
+            slack_url?: string;
+            /** @description Slack channel to post to. */
+            slack_channel?: string;
+            /** @description URL the webhook channel posts to. */
+            webhook_url?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @description A notification of a stack, as the reference documented it until 2021-12-15 (commit e82209c):
+         *     one alert type (an event such as `stack.redeploy.ok`) and the channels it is sent through for
+         *     one user. Only the deprecated `PUT /stacks/{stack_id}/notifications/{id}` answers it; the
+         *     notification calls documented today answer alerts (`alert_name`, `subscriptions`). Times are
+         *     ISO 8601 strings in UTC (`2014-05-29T17:29:54Z`).
+         */
+        Notification: {
+            /** @description ID of the notification. */
+            id: number;
+            /** @description ID of the user who receives the notification. */
+            user_id?: number;
+            /** @description The event notified about, as a dotted name (for example `stack.provision.ok`, `server.stopped`, `active.protect.block`). */
+            alert_type: string;
+            /** @description Channels the notification is sent through. */
+            channels?: ("email" | "ios" | "hipchat" | "webhook" | "slack")[];
+            /** @description UID of the stack the notification belongs to. */
+            stack_id?: string;
+            /** @description Settings of the notification's channels. */
+            params?: components["schemas"]["NotificationParams"];
+            /** @description When the notification was created (ISO 8601). */
+            created_at?: string;
+            /** @description When the notification was last changed (ISO 8601). */
+            updated_at?: string;
+        };
+        /**
          * @description A job of a stack: a command (a rake task, a shell command on the Docker host, ...) run on a
          *     cron schedule or on demand. Times are written `2016-02-01 13:37:07 UTC` (not ISO 8601).
          */
@@ -2493,8 +3288,8 @@ export interface components {
             /** @description Status code of the job (undocumented codes; `2` and `3` appear in examples). */
             status?: number;
             /**
-             * @description Whether the job's schedule is paused. Not in the cloud66/help-api reference; the newer
-             *     developers.cloud66.com copy of the same section shows it.
+             * @description Whether the job is paused (see `POST /stacks/{stack_id}/jobs/{job_id}/pause`). In the
+             *     reference's example since 2023-10-27 (commit 3b82dd1).
              */
             paused?: boolean;
             /** @description Settings of the job, depending on its type (for example `task` for a rake job, `command` for a shell command). */
@@ -2518,6 +3313,137 @@ export interface components {
              * @example Arg1
              */
             job_args?: string;
+        };
+        /**
+         * @description Body of `PATCH /application_groups/notifications`: the application group whose stacks are
+         *     changed, and the alerts to change on each of them.
+         */
+        ApplicationGroupAlertsUpdateRequest: {
+            /**
+             * @description Name of the application group. The reference's request line has no place for it (its Ruby
+             *     sample puts it in the path, `/application_groups/{application_group_name}/notifications`);
+             *     it is a field of the body here.
+             * @example production-apps
+             */
+            application_group_name: string;
+            /** @description The alerts to change, by name. */
+            alerts: components["schemas"]["Alert"][];
+        };
+        /**
+         * @description A failover group of the account: a Cloud 66 DNS address that points at one of two stacks (the
+         *     primary or the secondary), so that traffic can be switched between them. Times are ISO 8601
+         *     strings in UTC (`2018-11-23T14:44:03Z`).
+         */
+        FailoverGroup: {
+            /**
+             * @description UID of the failover group (`fg-` and 32 hexadecimal characters); the `{fg_id}` of `DELETE /failover_groups/{fg_id}`.
+             * @example fg-5be3dca6d3c4bf1eaddcb5b555d993bb
+             */
+            uid: string;
+            /**
+             * @description The group's DNS address (under `cloud66.net`).
+             * @example 958-797-516.cloud66.net
+             */
+            address?: string;
+            /**
+             * @description Which stack the group points at, `1` for the primary or `2` for the secondary.
+             * @enum {integer}
+             */
+            current_stack?: 1 | 2;
+            /** @description UID of the primary stack, or `null` when the group has none. */
+            primary_stack_uid?: string | null;
+            /** @description Name of the primary stack, or `null`. */
+            primary_stack_name?: string | null;
+            /** @description UID of the secondary stack, or `null` when the group has none. */
+            secondary_stack_uid?: string | null;
+            /** @description Name of the secondary stack, or `null`. */
+            secondary_stack_name?: string | null;
+            /** @description Whether the group is switching between its stacks right now. */
+            busy_toggling?: boolean;
+            /** @description Whether the group is read-only. */
+            readonly?: boolean;
+            /** @description When the group was created (ISO 8601). */
+            created_at?: string;
+            /** @description When the group was last changed (ISO 8601). */
+            updated_at?: string;
+        };
+        /**
+         * @description New settings of a failover group; all optional. A field left out keeps its value; an empty
+         *     `primary_stack_uid` or `secondary_stack_uid` removes that stack from the group.
+         */
+        FailoverGroupUpdateRequest: {
+            /**
+             * @description UID of the stack to make the group's primary (replaces the current one), or an empty string to remove it.
+             * @example bf13586c5c8fbd6272f9ce78c74aea6c
+             */
+            primary_stack_uid?: string;
+            /**
+             * @description UID of the stack to make the group's secondary (replaces the current one), or an empty string to remove it.
+             * @example bf13586c5c8fbd6272f9ce78c74aea6c
+             */
+            secondary_stack_uid?: string;
+            /**
+             * @description Which stack the group should point at, `1` for the primary or `2` for the secondary.
+             * @enum {integer}
+             */
+            current_stack?: 1 | 2;
+        };
+        /** @description Settings of a new failover group; all optional. */
+        FailoverGroupCreateRequest: {
+            /**
+             * @description UID of the primary stack of the group.
+             * @example bf13586c5c8fbd6272f9ce78c74aea6c
+             */
+            primary_stack_uid?: string;
+            /**
+             * @description UID of the secondary stack of the group.
+             * @example bf13586c5c8fbd6272f9ce78c74aea6c
+             */
+            secondary_stack_uid?: string;
+            /**
+             * @description Which stack the group points at, `1` for the primary or `2` for the secondary.
+             * @example 1
+             * @enum {integer}
+             */
+            current_stack?: 1 | 2;
+        };
+        /**
+         * @description The tags of one entity (a server or a load balancer). Times are written
+         *     `2021-01-04T21:32:33+0000` (no colon in the offset).
+         */
+        EntityTags: {
+            /**
+             * @description Kind of the entity, `server` or `loadbalancer`.
+             * @enum {string}
+             */
+            entity_type: "server" | "loadbalancer";
+            /** @description ID of the entity (numeric, as a string). */
+            entity_id: string;
+            /**
+             * @description The entity's tags. The reference shows them as strings (`["foo","bar"]`); Cloud 66's Go
+             *     client reads objects with `value` and `reserved` instead, so both forms are accepted.
+             */
+            tags?: (string | {
+                /** @description The tag. */
+                value?: string;
+                /** @description Whether the tag is reserved by Cloud 66. */
+                reserved?: boolean;
+            })[];
+            /** @description When the entity was first tagged (`2021-01-04T21:32:33+0000` form). */
+            created_at_iso?: string;
+            /** @description When the entity's tags last changed (`2021-01-05T11:12:23+0000` form). */
+            updated_at_iso?: string;
+        };
+        /** @description Body of `POST /tags/{entity_type}/{entity_id}`, the tags that replace all of the entity's tags. */
+        TagsReplaceRequest: {
+            /**
+             * @description The entity's new tags; they replace all of its tags.
+             * @example [
+             *       "foo",
+             *       "bar"
+             *     ]
+             */
+            tags: string[];
         };
         /**
          * @description A Cloud 66 account (the billing and ownership unit that stacks, clouds and gateways belong to),
@@ -2727,9 +3653,9 @@ export interface components {
             updated_at_iso?: string;
         };
         /**
-         * @description A user of the caller's account. Revisions of the reference disagree on how permissions are
-         *     shown: the newer one (c5906f8) has `access_profile`, the older one (516d577) has `accounts` and
-         *     `access_rights`; both are described, and neither is required.
+         * @description A user of the caller's account, with their permissions in `access_profile`. Until 2016-02-01
+         *     (commit 0cd25cf) the reference showed permissions as `accounts` and `access_rights` instead;
+         *     those are kept as deprecated fields. None of the three is required.
          */
         User: {
             /**
@@ -2746,9 +3672,12 @@ export interface components {
             primary_account_id?: number;
             /** @description Whether the user is locked out. */
             locked?: boolean;
-            /** @description Account-wide permissions and per-stack roles (newer revision). */
+            /** @description Account-wide permissions and per-stack roles. */
             access_profile?: components["schemas"]["UserAccessProfile"];
-            /** @description The user's memberships in accounts (older revision only). */
+            /**
+             * @deprecated
+             * @description **Deprecated.** Dropped from the reference on 2016-02-01 (commit 0cd25cf), replaced by `access_profile`: the user's memberships in accounts.
+             */
             accounts?: {
                 /** @description ID of the account. */
                 account?: number;
@@ -2763,7 +3692,10 @@ export interface components {
                 /** @description Access level given on new stacks (`60` is admin in the examples). */
                 default_permission_level?: number;
             }[];
-            /** @description The user's access level on each stack (older revision only). */
+            /**
+             * @deprecated
+             * @description **Deprecated.** Dropped from the reference on 2016-02-01 (commit 0cd25cf), replaced by `access_profile`: the user's access level on each stack.
+             */
             access_rights?: {
                 /** @description ID of the user. */
                 user?: number;
@@ -3027,6 +3959,19 @@ export interface components {
          * @example 5999b763474b0eafa5fafb64bff0ba80
          */
         StackId: string;
+        /**
+         * @description Kind of the tagged entity: `server` or `loadbalancer`, the two the reference names ("entities
+         *     (servers & loadbalancers)"; `server` in its parameter tables, `loadbalancer` in its examples).
+         *     The list call's parameter table marks it optional; it is part of the path, so it is required.
+         * @example server
+         */
+        TagEntityType: "server" | "loadbalancer";
+        /**
+         * @description ID of the tagged entity (numeric in the examples, typed as a string). The list call's parameter
+         *     table calls it `server_id` and marks it optional; it is part of the path, so it is required.
+         * @example 57648
+         */
+        TagEntityId: string;
     };
     requestBodies: never;
     headers: never;
@@ -3094,6 +4039,44 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ResponseEnvelope"] & {
                         response: components["schemas"]["StackAction"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["TrialExpired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["TimedOut"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listDnsProviders: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Page of a paged list, from 1. Not in the reference's parameter tables; Cloud 66's official
+                 *     client pages lists with it, following `pagination.next`.
+                 * @example 2
+                 */
+                page?: components["parameters"]["Page"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of DNS providers. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListEnvelope"] & {
+                        /** @description The DNS providers of this page. */
+                        response: components["schemas"]["DnsProvider"][];
                     };
                 };
             };
@@ -3187,6 +4170,11 @@ export interface operations {
     listStackActions: {
         parameters: {
             query?: {
+                /**
+                 * @description Only actions whose `metadata.user_reference` is this value (up to 255 characters).
+                 * @example useful-reference-123
+                 */
+                user_reference?: string;
                 /**
                  * @description Page of a paged list, from 1. Not in the reference's parameter tables; Cloud 66's official
                  *     client pages lists with it, following `pagination.next`.
@@ -3299,6 +4287,260 @@ export interface operations {
                         response: components["schemas"]["StackAction"];
                     };
                 };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["TrialExpired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["TimedOut"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listStackSslCertificates: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Page of a paged list, from 1. Not in the reference's parameter tables; Cloud 66's official
+                 *     client pages lists with it, following `pagination.next`.
+                 * @example 2
+                 */
+                page?: components["parameters"]["Page"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The stack's UID (from the stack list, or the stack's information page); not the numeric id of its URL.
+                 * @example 5999b763474b0eafa5fafb64bff0ba80
+                 */
+                stack_id: components["parameters"]["StackId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the stack's SSL certificates. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListEnvelope"] & {
+                        /** @description The certificates of this page. */
+                        response: components["schemas"]["SslCertificate"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["TrialExpired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["TimedOut"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createStackSslCertificate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The stack's UID (from the stack list, or the stack's information page); not the numeric id of its URL.
+                 * @example 5999b763474b0eafa5fafb64bff0ba80
+                 */
+                stack_id: components["parameters"]["StackId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SslCertificateRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["SslCertificateRequest"];
+            };
+        };
+        responses: {
+            /**
+             * @description The certificate was added. The reference shows no answer for this call (the section's one example
+             *     is the list's).
+             */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["TrialExpired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["TimedOut"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getStackSslCertificate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The stack's UID (from the stack list, or the stack's information page); not the numeric id of its URL.
+                 * @example 5999b763474b0eafa5fafb64bff0ba80
+                 */
+                stack_id: components["parameters"]["StackId"];
+                /**
+                 * @description UID of the SSL certificate (its `uuid`, `ssl-` and 32 letters and digits).
+                 * @example ssl-9ad095613rrr4e0b8f718302bab8709e
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /**
+             * @description The certificate. The reference shows no answer for this call (the section's one example
+             *     is the list's).
+             */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["TrialExpired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["TimedOut"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateStackSslCertificate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The stack's UID (from the stack list, or the stack's information page); not the numeric id of its URL.
+                 * @example 5999b763474b0eafa5fafb64bff0ba80
+                 */
+                stack_id: components["parameters"]["StackId"];
+                /**
+                 * @description UID of the SSL certificate (its `uuid`, `ssl-` and 32 letters and digits).
+                 * @example ssl-9ad095613rrr4e0b8f718302bab8709e
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SslCertificateRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["SslCertificateRequest"];
+            };
+        };
+        responses: {
+            /**
+             * @description The certificate was changed. The reference shows no answer for this call (the section's one example
+             *     is the list's).
+             */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["TrialExpired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["TimedOut"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteStackSslCertificate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The stack's UID (from the stack list, or the stack's information page); not the numeric id of its URL.
+                 * @example 5999b763474b0eafa5fafb64bff0ba80
+                 */
+                stack_id: components["parameters"]["StackId"];
+                /**
+                 * @description UID of the SSL certificate (its `uuid`, `ssl-` and 32 letters and digits).
+                 * @example ssl-9ad095613rrr4e0b8f718302bab8709e
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /**
+             * @description The certificate was removed. The reference shows no answer for this call (the section's one example
+             *     is the list's).
+             */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["TrialExpired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["TimedOut"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    patchStackSslCertificate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The stack's UID (from the stack list, or the stack's information page); not the numeric id of its URL.
+                 * @example 5999b763474b0eafa5fafb64bff0ba80
+                 */
+                stack_id: components["parameters"]["StackId"];
+                /**
+                 * @description UID of the SSL certificate (its `uuid`, `ssl-` and 32 letters and digits).
+                 * @example ssl-9ad095613rrr4e0b8f718302bab8709e
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SslCertificateRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["SslCertificateRequest"];
+            };
+        };
+        responses: {
+            /**
+             * @description The certificate was changed. The reference shows no answer for this call (the section's one example
+             *     is the list's).
+             */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
@@ -3512,7 +4754,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ResponseEnvelope"] & {
-                        response: components["schemas"]["OkMessage"];
+                        response: components["schemas"]["RedeployResult"];
                     };
                 };
             };
@@ -3959,6 +5201,52 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ResponseEnvelope"] & {
                         response: components["schemas"]["ServerGroup"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["TrialExpired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["TimedOut"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    scaleStackServerGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The stack's UID (from the stack list, or the stack's information page); not the numeric id of its URL.
+                 * @example 5999b763474b0eafa5fafb64bff0ba80
+                 */
+                stack_id: components["parameters"]["StackId"];
+                /**
+                 * @description ID of the server group (the reference's table calls it the setting group ID).
+                 * @example 128
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["ServerGroupScaleRequest"];
+                "application/json": components["schemas"]["ServerGroupScaleRequest"];
+            };
+        };
+        responses: {
+            /** @description The scaling started; poll the action. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResponseEnvelope"] & {
+                        response: components["schemas"]["StackAction"];
                     };
                 };
             };
@@ -5004,7 +6292,9 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Only notifications of this alert type.
+                 * @deprecated
+                 * @description **Deprecated.** Dropped from the reference on 2021-12-15 (commit e82209c) with the older
+                 *     notification objects, whose dotted alert types (`server.stopped`) it filtered on.
                  * @example server.stopped
                  */
                 alert_type?: string;
@@ -5027,15 +6317,56 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description One page of the stack's notifications. */
+            /** @description The stack's alerts. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ListEnvelope"] & {
-                        /** @description The notifications of this page. */
-                        response: components["schemas"]["Notification"][];
+                        /** @description The alerts of the stack. */
+                        response: components["schemas"]["Alert"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["TrialExpired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["TimedOut"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateStackNotifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The stack's UID (from the stack list, or the stack's information page); not the numeric id of its URL.
+                 * @example 5999b763474b0eafa5fafb64bff0ba80
+                 */
+                stack_id: components["parameters"]["StackId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertsUpdateRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["AlertsUpdateRequest"];
+            };
+        };
+        responses: {
+            /** @description Which alerts were changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResponseEnvelope"] & {
+                        response: components["schemas"]["AlertsUpdateResult"];
                     };
                 };
             };
@@ -5060,23 +6391,25 @@ export interface operations {
                  */
                 stack_id: components["parameters"]["StackId"];
                 /**
-                 * @description ID of the notification.
-                 * @example 1191
+                 * @description Name of the alert (for example `noticent_stack_provisioned_success`). Before December 2021
+                 *     this segment was the numeric ID of a notification (`1191`), which only the deprecated
+                 *     `PUT` still takes.
+                 * @example noticent_stack_provisioned_success
                  */
-                id: number;
+                alert_name: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The notification. */
+            /** @description The alert. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ResponseEnvelope"] & {
-                        response: components["schemas"]["Notification"];
+                        response: components["schemas"]["Alert"];
                     };
                 };
             };
@@ -5101,10 +6434,12 @@ export interface operations {
                  */
                 stack_id: components["parameters"]["StackId"];
                 /**
-                 * @description ID of the notification.
-                 * @example 1191
+                 * @description Name of the alert (for example `noticent_stack_provisioned_success`). Before December 2021
+                 *     this segment was the numeric ID of a notification (`1191`), which only the deprecated
+                 *     `PUT` still takes.
+                 * @example noticent_stack_provisioned_success
                  */
-                id: number;
+                alert_name: string;
             };
             cookie?: never;
         };
@@ -5213,6 +6548,526 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ResponseEnvelope"] & {
                         response: components["schemas"]["StackAction"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["TrialExpired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["TimedOut"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    pauseStackJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The stack's UID (from the stack list, or the stack's information page); not the numeric id of its URL.
+                 * @example 5999b763474b0eafa5fafb64bff0ba80
+                 */
+                stack_id: components["parameters"]["StackId"];
+                /**
+                 * @description UID of the job (from the job list).
+                 * @example 98ee5a9b93919d9b63bd5377636675bd
+                 */
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The change is under way; poll the action. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResponseEnvelope"] & {
+                        response: components["schemas"]["StackAction"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["TrialExpired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["TimedOut"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    unpauseStackJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The stack's UID (from the stack list, or the stack's information page); not the numeric id of its URL.
+                 * @example 5999b763474b0eafa5fafb64bff0ba80
+                 */
+                stack_id: components["parameters"]["StackId"];
+                /**
+                 * @description UID of the job (from the job list).
+                 * @example 98ee5a9b93919d9b63bd5377636675bd
+                 */
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The change is under way; poll the action. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResponseEnvelope"] & {
+                        response: components["schemas"]["StackAction"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["TrialExpired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["TimedOut"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    pauseAllStackJobs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The stack's UID (from the stack list, or the stack's information page); not the numeric id of its URL.
+                 * @example 5999b763474b0eafa5fafb64bff0ba80
+                 */
+                stack_id: components["parameters"]["StackId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The change is under way; poll the action. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResponseEnvelope"] & {
+                        response: components["schemas"]["StackAction"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["TrialExpired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["TimedOut"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    unpauseAllStackJobs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The stack's UID (from the stack list, or the stack's information page); not the numeric id of its URL.
+                 * @example 5999b763474b0eafa5fafb64bff0ba80
+                 */
+                stack_id: components["parameters"]["StackId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The change is under way; poll the action. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResponseEnvelope"] & {
+                        response: components["schemas"]["StackAction"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["TrialExpired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["TimedOut"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateApplicationGroupNotifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplicationGroupAlertsUpdateRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ApplicationGroupAlertsUpdateRequest"];
+            };
+        };
+        responses: {
+            /** @description Which alerts were changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResponseEnvelope"] & {
+                        response: components["schemas"]["AlertsUpdateResult"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["TrialExpired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["TimedOut"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listFailoverGroups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account's failover groups. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListEnvelope"] & {
+                        /** @description The failover groups. */
+                        response: components["schemas"]["FailoverGroup"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["TrialExpired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["TimedOut"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateFailoverGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["FailoverGroupUpdateRequest"];
+                "application/json": components["schemas"]["FailoverGroupUpdateRequest"];
+            };
+        };
+        responses: {
+            /** @description The failover group was changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResponseEnvelope"] & {
+                        response: components["schemas"]["OkMessage"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["TrialExpired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["TimedOut"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createFailoverGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["FailoverGroupCreateRequest"];
+                "application/json": components["schemas"]["FailoverGroupCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description The failover group was created. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResponseEnvelope"] & {
+                        response: components["schemas"]["OkMessage"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["TrialExpired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["TimedOut"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteFailoverGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description UID of the failover group (its `uid`, `fg-` and 32 hexadecimal characters). The parameter
+                 *     table calls it `fg_uid`; the request line `{fg_id}`.
+                 * @example fg-5be3dca6d3c4bf1eaddcb5b555d993bb
+                 */
+                fg_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The failover group was deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResponseEnvelope"] & {
+                        response: components["schemas"]["OkMessage"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["TrialExpired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["TimedOut"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listEntityTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Kind of the tagged entity: `server` or `loadbalancer`, the two the reference names ("entities
+                 *     (servers & loadbalancers)"; `server` in its parameter tables, `loadbalancer` in its examples).
+                 *     The list call's parameter table marks it optional; it is part of the path, so it is required.
+                 * @example server
+                 */
+                entity_type: components["parameters"]["TagEntityType"];
+                /**
+                 * @description ID of the tagged entity (numeric in the examples, typed as a string). The list call's parameter
+                 *     table calls it `server_id` and marks it optional; it is part of the path, so it is required.
+                 * @example 57648
+                 */
+                entity_id: components["parameters"]["TagEntityId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entity's tags. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListEnvelope"] & {
+                        /** @description The entity's tags (one item). */
+                        response: components["schemas"]["EntityTags"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["TrialExpired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["TimedOut"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    replaceEntityTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Kind of the tagged entity: `server` or `loadbalancer`, the two the reference names ("entities
+                 *     (servers & loadbalancers)"; `server` in its parameter tables, `loadbalancer` in its examples).
+                 *     The list call's parameter table marks it optional; it is part of the path, so it is required.
+                 * @example server
+                 */
+                entity_type: components["parameters"]["TagEntityType"];
+                /**
+                 * @description ID of the tagged entity (numeric in the examples, typed as a string). The list call's parameter
+                 *     table calls it `server_id` and marks it optional; it is part of the path, so it is required.
+                 * @example 57648
+                 */
+                entity_id: components["parameters"]["TagEntityId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TagsReplaceRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["TagsReplaceRequest"];
+            };
+        };
+        responses: {
+            /** @description The entity's tags after the change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListEnvelope"] & {
+                        /** @description The entity's tags (one item). */
+                        response: components["schemas"]["EntityTags"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["TrialExpired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["TimedOut"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteEntityTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Kind of the tagged entity: `server` or `loadbalancer`, the two the reference names ("entities
+                 *     (servers & loadbalancers)"; `server` in its parameter tables, `loadbalancer` in its examples).
+                 *     The list call's parameter table marks it optional; it is part of the path, so it is required.
+                 * @example server
+                 */
+                entity_type: components["parameters"]["TagEntityType"];
+                /**
+                 * @description ID of the tagged entity (numeric in the examples, typed as a string). The list call's parameter
+                 *     table calls it `server_id` and marks it optional; it is part of the path, so it is required.
+                 * @example 57648
+                 */
+                entity_id: components["parameters"]["TagEntityId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entity's tags after the change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListEnvelope"] & {
+                        /** @description The entity's tags (one item). */
+                        response: components["schemas"]["EntityTags"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["TrialExpired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["TimedOut"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    patchEntityTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Kind of the tagged entity: `server` or `loadbalancer`, the two the reference names ("entities
+                 *     (servers & loadbalancers)"; `server` in its parameter tables, `loadbalancer` in its examples).
+                 *     The list call's parameter table marks it optional; it is part of the path, so it is required.
+                 * @example server
+                 */
+                entity_type: components["parameters"]["TagEntityType"];
+                /**
+                 * @description ID of the tagged entity (numeric in the examples, typed as a string). The list call's parameter
+                 *     table calls it `server_id` and marks it optional; it is part of the path, so it is required.
+                 * @example 57648
+                 */
+                entity_id: components["parameters"]["TagEntityId"];
+                /**
+                 * @description The changes to make, as the JSON text of an array of operation objects, percent-encoded in
+                 *     the path: each object has `op` (`add` or `delete`) and `tags` (the tag values to add or
+                 *     delete), for example `[{"op":"delete","tags":["tag1","tag2"]}]`. Deletions are made first,
+                 *     then additions; deleting a tag the entity does not have is not an error.
+                 * @example [{"op":"delete","tags":["tag1","tag2"]}]
+                 */
+                operations: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entity's tags after the change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListEnvelope"] & {
+                        /** @description The entity's tags (one item). */
+                        response: components["schemas"]["EntityTags"][];
                     };
                 };
             };
