@@ -56,7 +56,7 @@ describe("cloud-contracts generate", () => {
 
   it("overwrites with --force", async () => {
     expect((await cli("generate", "--api", "cloud66", "--out", out, "--force")).code).toBe(0);
-    expect(await readFile(join(out, "schema.d.ts"), "utf8")).toContain("Cloud 66 API v3 3: written by `cloud-contracts generate --api cloud66`");
+    expect(await readFile(join(out, "schema.d.ts"), "utf8")).toContain("Cloud 66 API v3 3.1: written by `cloud-contracts generate --api cloud66`");
   });
 
   it("names the bad flag or API", async () => {

@@ -93,7 +93,7 @@ describe("reference inventories", () => {
     it("names the revision it was read from in the contract's description", () => {
       const commits = new Set(lines.filter(({ status }) => status !== "deprecated").map(({ commit }) => commit));
       expect(commits.size).toBe(1);
-      expect((document.info as { description?: string }).description).toContain([...commits][0]);
+      expect((document.info as { description?: string }).description).toContain([...commits][0]!.slice(0, 7));
     });
   });
 });

@@ -57,15 +57,20 @@ describe("the Cloud 66 mock", () => {
     expect(formatErrors(contract.validateResponse(exchanges[0]!, { strict: true }).errors)).toBe("");
   });
 
-  it("follows pagination.next to the next page", async () => {
-    // The only documented multi-page example says next: 2; the static mock answers page 2 with the
-    // same page again, which paginate refuses rather than loop.
-    const { client, exchanges } = clientOnMock();
-    const walk = async () => {
-      for await (const _ of paginate(client, "/stacks/{stack_id}/notifications", { path: { stack_id: "5999b763474b0eafa5fafb64bff0ba80" } }));
-    };
-    await expect(walk()).rejects.toThrow("offered page 2 twice");
-    expect(exchanges.map((e) => e.query)).toEqual(["?page=1", "?page=2"]);
+  it("runs the README's SSL certificate example: list a stack's certificates, then ask for a new one", async () => {
+    const { client: c66, exchanges } = clientOnMock();
+    const stack_id = "5999b763474b0eafa5fafb64bff0ba80";
+    const { data: certificates } = await c66.GET("/stacks/{stack_id}/ssl_certificates", { params: { path: { stack_id } } });
+    for (const certificate of certificates!.response) expect(certificate.server_names).toEqual(expect.any(String));
+    await c66.POST("/stacks/{stack_id}/ssl_certificates", {
+      params: { path: { stack_id } },
+      body: { ssl_certificate: { type: "lets_encrypt", server_names: "www.example.com", ssl_termination: true } },
+    });
+    expect(exchanges.map((e) => `${e.method} ${e.path} ${e.status}`)).toEqual([
+      `GET /api/3/stacks/${stack_id}/ssl_certificates 200`,
+      `POST /api/3/stacks/${stack_id}/ssl_certificates 200`,
+    ]);
+    for (const exchange of exchanges) expect(formatErrors(contract.validateResponse(exchange, { strict: true }).errors)).toBe("");
   });
 
   it("answers a call without a token with 401, which the client raises as Cloud66ApiError", async () => {
