@@ -29,7 +29,7 @@ export interface ReferenceConfig {
   commit: string;
   /** Files to read, in order; `*` matches within one path segment. */
   files: string[];
-  /** How request lines are written: `slate` (CloudMC's Slate pages). */
+  /** How request lines are written: `slate` (CloudMC's and Cloud 66's Slate pages), `zpy` (CVM's ZippyDoc). */
   format: keyof typeof EXTRACTORS;
   /** A prefix every request line starts with that the contract's server carries instead. */
   stripPrefix?: string;
@@ -77,7 +77,22 @@ function slateRequestLines(text: string): RequestLine[] {
   return found;
 }
 
-const EXTRACTORS = { slate: slateRequestLines } satisfies Record<string, (text: string) => RequestLine[]>;
+/**
+ * ZippyDoc pages (CVM's `docs/api/client.zpy`): a call is a line `^ GET /api/client/vps/\`id\``,
+ * parameters in backticks (or in bold, `**id**`, in the first revision).
+ */
+function zpyRequestLines(text: string): RequestLine[] {
+  const pattern = new RegExp(`^\\^ (${METHODS}) (\\S+)\\s*$`, "gim");
+  return [...text.matchAll(pattern)].map((match) => ({
+    method: match[1]!.toUpperCase(),
+    path: normalizePath(match[2]!.replace(/`([^`]+)`|\*\*([^*]+)\*\*/g, (_, code: string, bold: string) => `:${code ?? bold}`)),
+  }));
+}
+
+const EXTRACTORS = { slate: slateRequestLines, zpy: zpyRequestLines } satisfies Record<string, (text: string) => RequestLine[]>;
+
+/** The request lines of one page written in `format`. */
+export const extractRequestLines = (format: ReferenceConfig["format"], text: string): RequestLine[] => EXTRACTORS[format](text);
 
 /**
  * A request target as the contract writes its path: origin and API root dropped, `:name` → `{name}`,

@@ -43,9 +43,11 @@ export interface paths {
         };
         /**
          * Get VPS status
-         * @description Returns the current status and resource usage of one VPS as a single object.
+         * @description Returns the current status and resource usage of one VPS as a single object, or `404` with an
+         *     error when the VPS does not exist or is not visible to the authenticated user (documented since
+         *     f3ea17d; the lookup handler sends it).
          *
-         *     This is the path of the newer documentation revision and the one the server code routes
+         *     This is the path of the newer documentation revisions and the one the server code routes
          *     (`^/api/client/vps/([0-9]+)$`).
          */
         get: operations["getVpsStatus"];
@@ -73,11 +75,12 @@ export interface paths {
         /**
          * Get VPS status (older path)
          * @deprecated
-         * @description Returns the current status and resource usage of one VPS as a single object.
+         * @description **Deprecated.** Dropped from the documentation on 2013-06-26 (commit 8e9fec4); moved to
+         *     `GET /api/client/vps/{id}`. The router (`frontend/rewrite.php`) never served this path: it
+         *     routes the status call at `^/api/client/vps/([0-9]+)$` only. It is kept so that clients written
+         *     against the first documentation revision (c93241f) can be checked.
          *
-         *     The older documentation revision gives this path. The server code routes the status call at
-         *     `/api/client/vps/{id}` only, so prefer `getVpsStatus`; this path is kept so that clients written
-         *     against the older documentation can be checked.
+         *     Returns the current status and resource usage of one VPS as a single object.
          */
         get: operations["getLegacyVpsStatus"];
         put?: never;
@@ -372,9 +375,9 @@ export interface components {
             errors: string[];
         };
         /**
-         * @description A usage figure measured on the host node. The documentation gives bytes; the server code reads
-         *     `free -m` and `df` output, so the value may be a digit string or a JSON number (possibly
-         *     fractional), and is `0` when the node cannot be reached.
+         * @description A usage figure measured on the host node, in megabytes (documentation f3ea17d; the server code
+         *     reads `free -m` and `df` output). It may be a digit string or a JSON number (possibly
+         *     fractional), and is `0` when the VPS is not running or the node cannot be reached.
          */
         UsageAmount: string | number;
         /**
@@ -382,9 +385,9 @@ export interface components {
          *     `traffic_used` when combined, `traffic_in_used` and `traffic_out_used` when split; never both.
          */
         VpsStatus: {
-            /** @description RAM currently in use by the VPS, in bytes (as documented; see `UsageAmount`). */
+            /** @description RAM currently in use by the VPS, in megabytes (f3ea17d; the first revisions said bytes); `0` when the VPS is not running. */
             ram_used: components["schemas"]["UsageAmount"];
-            /** @description Disk space currently used by the VPS, in bytes (as documented; see `UsageAmount`). */
+            /** @description Disk space currently used by the VPS, in megabytes (f3ea17d; the first revisions said bytes); `0` when the VPS is not running. */
             disk_used: components["schemas"]["UsageAmount"];
             /**
              * @description Current state of the VPS:
@@ -482,6 +485,15 @@ export interface components {
         };
         /** @description The token pair is valid but its key type does not grant access to the client API. */
         Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorEnvelope"];
+            };
+        };
+        /** @description The VPS does not exist, or is not visible to the authenticated user. */
+        VpsNotFound: {
             headers: {
                 [name: string]: unknown;
             };
@@ -595,6 +607,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["VpsNotFound"];
         };
     };
     getLegacyVpsStatus: {

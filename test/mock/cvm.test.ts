@@ -86,6 +86,18 @@ describe("authentication", () => {
 });
 
 describe("errors through the client", () => {
+  it("answers a VPS that does not exist with the documented 404, thrown as CvmApiError", async () => {
+    const response = await fetch(`${mock.baseUrl}/api/client/vps/999`, {
+      headers: { "API-Public-Token": "a", "API-Private-Token": "b", Prefer: "code=404" },
+    });
+    expect(response.status).toBe(404);
+    const body = await response.json();
+    expect(body).toEqual({ errors: ["The specified VPS ID does not exist or is not accessible to this user."] });
+    expect(contract.validateResponse({ method: "GET", path: "/api/client/vps/999", status: 404, body }, { strict: true }).valid).toBe(true);
+    const error = await client.GET("/api/client/vps/{id}", { params: { path: { id: "999" } }, headers: { Prefer: "code=404" } }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 404, errors: body.errors });
+  });
+
   it("throws a CvmApiError with the messages of a failed action", async () => {
     const failing = client.POST("/api/client/vps/{id}/start", { params: { path: { id: "1" } }, headers: { Prefer: "code=503" } });
     const error = await failing.then(() => undefined, (thrown: unknown) => thrown);

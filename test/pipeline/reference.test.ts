@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildInventory, normalizePath, parseInventory, renderInventory, type ReferenceConfig } from "../../scripts/reference.ts";
+import { buildInventory, extractRequestLines, normalizePath, parseInventory, renderInventory, type ReferenceConfig } from "../../scripts/reference.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const exec = promisify(execFile);
@@ -77,6 +77,25 @@ describe("normalizePath", () => {
     expect(normalizePath("/content/categories/")).toBe("/content/categories");
     expect(normalizePath("/ failover_groups")).toBe("/failover_groups");
     expect(normalizePath("/stacks/{stack_id}/servers/#{server_id}/reboot_server")).toBe("/stacks/{stack_id}/servers/{server_id}/reboot_server");
+  });
+});
+
+describe("extractRequestLines", () => {
+  it("reads Slate request lines in backticks or <code>, whatever the verb's case", () => {
+    const page = "### Delete\n\n`Delete /identity_providers/:id`\n\n<code>GET /x/<a href=\"#y\">:id</a></code>\n\n    GET /not/a/request/line\n";
+    expect(extractRequestLines("slate", page)).toEqual([
+      { method: "DELETE", path: "/identity_providers/{id}" },
+      { method: "GET", path: "/x/{id}" },
+    ]);
+  });
+
+  it("reads ZippyDoc calls, with parameters in backticks or bold", () => {
+    const page = "^ GET /api/client/vps/list\n\n\tText.\n\n^ POST /api/client/vps/`id`/start\n^ GET /api/client/vps/**id**/status\n";
+    expect(extractRequestLines("zpy", page)).toEqual([
+      { method: "GET", path: "/api/client/vps/list" },
+      { method: "POST", path: "/api/client/vps/{id}/start" },
+      { method: "GET", path: "/api/client/vps/{id}/status" },
+    ]);
   });
 });
 
