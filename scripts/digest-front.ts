@@ -4,6 +4,10 @@
  * is two servers: this front on the API's port, which challenges (`401` + `WWW-Authenticate:
  * Digest`, SHA-256 and MD5) and checks every answer against the mock's keys, and Prism behind it
  * on a private port, serving the contract with its security requirement removed.
+ *
+ * The front is also Cloud Manager's service account token endpoint (`POST /api/oauth/token`, with
+ * the mock's client id and secret in HTTP Basic, and `/api/oauth/revoke`): a request carrying a
+ * bearer token it issued, and not yet expired or revoked, passes without digest.
  */
 import { randomBytes } from "node:crypto";
 import { createServer, request as forward, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -21,7 +25,18 @@ export const MOCK_CREDENTIALS: DigestCredentials = {
   password: process.env.CLOUDMANAGER_MOCK_PRIVATE_KEY ?? "priv",
 };
 
+/** The service account the mock accepts unless CLOUDMANAGER_MOCK_CLIENT_ID / _CLIENT_SECRET say otherwise. */
+export const MOCK_SERVICE_ACCOUNT = {
+  clientId: process.env.CLOUDMANAGER_MOCK_CLIENT_ID ?? "mdb_sa_id_mock",
+  clientSecret: process.env.CLOUDMANAGER_MOCK_CLIENT_SECRET ?? "mdb_sa_sk_mock",
+};
+
 const REALM = "MMS Public API";
+const TOKEN_LIFETIME_S = 3600;
+/** Tokens kept at most; the oldest is forgotten first (a forgotten token is refused, as an expired one). */
+const MAX_TOKENS = 10_000;
+/** Largest token or revoke request body read. */
+const MAX_FORM_BYTES = 16 * 1024;
 const ALGORITHMS: DigestAlgorithm[] = ["SHA-256", "MD5"];
 
 export interface DigestFront {
@@ -65,8 +80,42 @@ export async function startDigestFront(options: { port: number; host: string; up
     return expected === answer.response ? "ok" : "refused";
   };
 
+  const tokens = new Map<string, number>(); // token → expiry (ms since the epoch)
+  const bearer = (request: IncomingMessage) => /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? "")?.[1];
+  const tokenValid = (token: string) => (tokens.get(token) ?? 0) > Date.now();
+
+  /** `POST /api/oauth/token` and `/api/oauth/revoke`, as the service account endpoints answer them. */
+  const serveOAuth = async (request: IncomingMessage, response: ServerResponse, path: string) => {
+    const json = (status: number, body?: object) => {
+      response.writeHead(status, body ? { "Content-Type": "application/json" } : {});
+      response.end(body ? JSON.stringify(body) : undefined);
+    };
+    const form = await readForm(request);
+    const basic = /^Basic\s+(\S+)$/i.exec(request.headers.authorization ?? "")?.[1];
+    const [id = "", secret = ""] = Buffer.from(basic ?? "", "base64").toString().split(":").map((part) => decodeURIComponent(part.replace(/\+/g, " ")));
+    if (request.method !== "POST") return json(405, { error: "invalid_request", error_description: "Use POST." });
+    if (id !== MOCK_SERVICE_ACCOUNT.clientId || secret !== MOCK_SERVICE_ACCOUNT.clientSecret) {
+      return json(401, { error: "invalid_client", error_description: "Invalid client credentials." });
+    }
+    if (path === "/api/oauth/revoke") {
+      tokens.delete(form?.get("token") ?? "");
+      return json(200);
+    }
+    if (form?.get("grant_type") !== "client_credentials") return json(400, { error: "unsupported_grant_type", error_description: "Only client_credentials is supported." });
+    const token = randomBytes(24).toString("base64url");
+    if (tokens.size >= MAX_TOKENS) tokens.delete(tokens.keys().next().value!);
+    tokens.set(token, Date.now() + TOKEN_LIFETIME_S * 1000);
+    return json(200, { access_token: token, expires_in: TOKEN_LIFETIME_S, token_type: "Bearer" });
+  };
+
   const server = createServer((request, response) => {
-    const verdict = check(request);
+    const path = (request.url ?? "").split("?")[0]!;
+    if (path === "/api/oauth/token" || path === "/api/oauth/revoke") {
+      serveOAuth(request, response, path).catch(() => response.destroy());
+      return;
+    }
+    const token = bearer(request);
+    const verdict = token !== undefined ? (tokenValid(token) ? "ok" : "refused") : check(request);
     if (verdict !== "ok") {
       request.resume();
       challenge(response, verdict === "stale");
@@ -90,4 +139,14 @@ export async function startDigestFront(options: { port: number; host: string; up
     server,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** A form body (`application/x-www-form-urlencoded`), or undefined when it is larger than the cap. */
+async function readForm(request: IncomingMessage): Promise<URLSearchParams | undefined> {
+  let text = "";
+  for await (const chunk of request) {
+    text += chunk;
+    if (text.length > MAX_FORM_BYTES) return undefined;
+  }
+  return new URLSearchParams(text);
 }

@@ -6,10 +6,12 @@
  *
  * Requests authenticate with HTTP Digest (RFC 7616, SHA-256 or MD5, `qop=auth`) in the client's
  * `fetch`, beneath the middleware: the first request answers the server's challenge, later ones
- * reuse it with a growing nonce count. Digest sits beneath the shared transport's timeout and
- * retries (src/runtime/transport.ts), so one attempt's timeout covers its challenge round trip and a
- * retry reuses the challenge. Answers outside 2xx that are not retried, or still fail after the
- * last retry, throw CloudManagerApiError.
+ * reuse it with a growing nonce count. Or, with `serviceAccount: { clientId, clientSecret }`, with a
+ * service account's OAuth 2 token (src/runtime/service-account.ts), fetched, renewed before it
+ * expires and once on a 401. Either sits beneath the shared transport's timeout and retries
+ * (src/runtime/transport.ts), so one attempt's timeout covers its challenge or token round trip.
+ * Answers outside 2xx that are not retried, or still fail after the last retry, throw
+ * CloudManagerApiError.
  */
 import createClient, { type Client } from "openapi-fetch";
 import type { components, operations, paths } from "../../generated/cloudmanager/schema.js";
@@ -17,9 +19,11 @@ import { digestFetch } from "../runtime/digest.js";
 import { ApiError, summarize, throwOnError } from "../runtime/errors.js";
 import { paginateGet, type ListItem, type ListParams, type ListPath, type PaginateOptions } from "../runtime/paginate.js";
 import type { RetryOptions } from "../runtime/retry.js";
+import { serviceAccountFetch, ServiceAccountTokenError, type ServiceAccount } from "../runtime/service-account.js";
 import { createTransport, withUrl, type TransportOptions } from "../runtime/transport.js";
 
-export type { components, operations, paths, PaginateOptions, RetryOptions };
+export type { components, operations, paths, PaginateOptions, RetryOptions, ServiceAccount };
+export { ServiceAccountTokenError };
 export { ConnectionError, InvalidResponseError, RequestTimeoutError, TransportError } from "../runtime/errors.js";
 export type CloudManagerClient = Client<paths>;
 export type CloudManagerErrorBody = components["schemas"]["ApiError"];
@@ -48,26 +52,55 @@ export class CloudManagerApiError extends ApiError<unknown> {
   }
 }
 
-export interface CloudManagerClientOptions extends TransportOptions {
+interface CommonOptions extends TransportOptions {
+  /** API root; defaults to https://cloud.mongodb.com/api/public/v1.0 (the mock: http://127.0.0.1:4014/api/public/v1.0). */
+  baseUrl?: string;
+  /** The network `fetch` beneath authentication, timeouts and retries (tests, proxies). Defaults to the global one. */
+  fetch?: (request: Request) => Promise<Response>;
+}
+
+/** Programmatic API key: HTTP Digest. */
+export interface ApiKeyOptions extends CommonOptions {
   /** Public API key: the digest user name. */
   publicKey: string;
   /** Private API key: the digest password. Never logged or put in an error. */
   privateKey: string;
-  /** API root; defaults to https://cloud.mongodb.com/api/public/v1.0 (the mock: http://127.0.0.1:4014/api/public/v1.0). */
-  baseUrl?: string;
-  /** The network `fetch` beneath digest, timeouts and retries (tests, proxies). Defaults to the global one. */
-  fetch?: (request: Request) => Promise<Response>;
+  serviceAccount?: never;
 }
 
+/** Service account: OAuth 2 client credentials, sent as a bearer token. */
+export interface ServiceAccountOptions extends CommonOptions {
+  /** `tokenUrl` defaults to `/api/oauth/token` on the origin of `baseUrl`. The secret is never logged or thrown. */
+  serviceAccount: ServiceAccount;
+  publicKey?: never;
+  privateKey?: never;
+}
+
+export type CloudManagerClientOptions = ApiKeyOptions | ServiceAccountOptions;
+
+const nonEmpty = (value: unknown) => typeof value === "string" && value !== "";
+
 export function createCloudManagerClient(options: CloudManagerClientOptions): CloudManagerClient {
-  for (const field of ["publicKey", "privateKey"] as const) {
-    if (typeof options[field] !== "string" || options[field] === "") {
-      throw new TypeError(`createCloudManagerClient: option "${field}" must be a non-empty string.`);
+  const baseUrlOption = options.baseUrl ?? CLOUD_MANAGER_API;
+  let authenticate: (send: (request: Request) => Promise<Response>) => (request: Request) => Promise<Response>;
+  if (options.serviceAccount !== undefined) {
+    const { clientId, clientSecret, tokenUrl } = options.serviceAccount;
+    for (const [field, value] of [["clientId", clientId], ["clientSecret", clientSecret]] as const) {
+      if (!nonEmpty(value)) throw new TypeError(`createCloudManagerClient: option "serviceAccount.${field}" must be a non-empty string.`);
     }
+    const tokenEndpoint = tokenUrl ?? new URL("/api/oauth/token", baseUrlOption).href;
+    authenticate = (send) => serviceAccountFetch({ clientId, clientSecret, tokenUrl: tokenEndpoint, fetch: send });
+  } else {
+    for (const field of ["publicKey", "privateKey"] as const) {
+      if (!nonEmpty(options[field])) {
+        throw new TypeError(`createCloudManagerClient: option "${field}" must be a non-empty string (or pass serviceAccount instead).`);
+      }
+    }
+    const { publicKey, privateKey } = options;
+    authenticate = (send) => digestFetch({ username: publicKey, password: privateKey, fetch: send });
   }
-  const transport = createTransport("createCloudManagerClient", options, (send) =>
-    digestFetch({ username: options.publicKey, password: options.privateKey, fetch: send }));
-  const baseUrl = (options.baseUrl ?? CLOUD_MANAGER_API).replace(/\/+$/, "");
+  const transport = createTransport("createCloudManagerClient", options, authenticate);
+  const baseUrl = baseUrlOption.replace(/\/+$/, "");
   const client = createClient<paths>({ baseUrl, fetch: transport.fetch });
   // The Prometheus discovery call lives beside the public API (`/prometheus/v1.0`), as the contract's
   // own server for that path says: re-root it when the API root has the usual `/api/public/v1.0`.

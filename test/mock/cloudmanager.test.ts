@@ -3,7 +3,7 @@
  * The client's whole challenge–response runs against it.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { MOCK_CREDENTIALS } from "../../scripts/digest-front.ts";
+import { MOCK_CREDENTIALS, MOCK_SERVICE_ACCOUNT } from "../../scripts/digest-front.ts";
 import { CloudManagerApiError, createCloudManagerClient, paginate } from "../../src/clients/cloudmanager.ts";
 import { formatErrors, loadContract, type Contract } from "../../src/contract/index.ts";
 import { loggingFetch, useMock } from "../support/mock.ts";
@@ -60,5 +60,34 @@ describe("the Cloud Manager mock", () => {
   it("refuses wrong keys with 401, which the client raises as CloudManagerApiError", async () => {
     const { client } = clientOnMock({ username: MOCK_CREDENTIALS.username, password: "wrong" });
     await expect(client.GET("/groups")).rejects.toBeInstanceOf(CloudManagerApiError);
+  });
+});
+
+describe("service accounts on the Cloud Manager mock", () => {
+  it("issues a token for the mock's client credentials, which then passes without digest", async () => {
+    const { fetch, exchanges } = loggingFetch();
+    const client = createCloudManagerClient({ baseUrl: mock.current.baseUrl, serviceAccount: MOCK_SERVICE_ACCOUNT, fetch });
+    const { data } = await client.GET("/groups");
+    expect(data!.results.length).toBeGreaterThan(0);
+    expect(exchanges.map((e) => `${e.method} ${e.path} ${e.status}`)).toEqual(["POST /api/oauth/token 200", "GET /api/public/v1.0/groups 200"]);
+  });
+
+  it("refuses wrong client credentials, an unknown token and a revoked one", async () => {
+    const origin = new URL(mock.current.baseUrl).origin;
+    const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString("base64")}`;
+    const tokenRequest = (authorization: string) =>
+      fetch(`${origin}/api/oauth/token`, { method: "POST", headers: { Authorization: authorization, "Content-Type": "application/x-www-form-urlencoded" }, body: "grant_type=client_credentials" });
+    expect((await tokenRequest(basic(MOCK_SERVICE_ACCOUNT.clientId, "wrong"))).status).toBe(401);
+    const { access_token: token } = (await (await tokenRequest(basic(MOCK_SERVICE_ACCOUNT.clientId, MOCK_SERVICE_ACCOUNT.clientSecret))).json()) as { access_token: string };
+    const groups = (bearer: string) => fetch(`${mock.current.baseUrl}/groups`, { headers: { Authorization: `Bearer ${bearer}` } });
+    expect((await groups(token)).status).toBe(200);
+    expect((await groups("not-a-token")).status).toBe(401);
+    const revoke = await fetch(`${origin}/api/oauth/revoke`, {
+      method: "POST",
+      headers: { Authorization: basic(MOCK_SERVICE_ACCOUNT.clientId, MOCK_SERVICE_ACCOUNT.clientSecret), "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ token }).toString(),
+    });
+    expect(revoke.status).toBe(200);
+    expect((await groups(token)).status).toBe(401);
   });
 });
