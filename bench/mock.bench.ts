@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { APIS, type ApiId } from "../src/apis.ts";
 import { formatErrors, loadContract } from "../src/contract/index.ts";
 import { digestFetch } from "../src/runtime/digest.ts";
-import { MOCK_CREDENTIALS } from "../scripts/digest-front.ts";
+import { MOCK_DIGEST_CREDENTIALS as MOCK_CREDENTIALS } from "../src/mock/server.ts";
 import { freePort, startMock, type RunningMock } from "../scripts/prism.ts";
 import type { LoadPlan, LoadReport, LoadRequest, TargetReport } from "./mock-load.ts";
 

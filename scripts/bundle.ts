@@ -1,8 +1,12 @@
-/** `npm run bundle [-- <id>]`: one self-contained document per API, as YAML and as JSON. */
+/**
+ * `npm run bundle [-- <id>]`: one self-contained document per API, as YAML and as JSON, and the
+ * content hash of the spec it was bundled from (`spec.sha256`, which `npm start` compares).
+ */
 import { readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { generatedDir, parseStepArgs, produceInto, runIfMain, runTool, step, type PipelineApi, type StepContext } from "./lib.ts";
+import { hashSpecDir, SPEC_HASH_FILE } from "../src/mock/freshness.ts";
+import { generatedDir, ROOT, parseStepArgs, produceInto, runIfMain, runTool, step, type PipelineApi, type StepContext } from "./lib.ts";
 
 export async function bundle(api: PipelineApi, ctx: StepContext): Promise<void> {
   await step(api.id, "bundle", () =>
@@ -12,7 +16,8 @@ export async function bundle(api: PipelineApi, ctx: StepContext): Promise<void> 
       // JSON is converted from the bundled YAML rather than bundled twice, so both always agree.
       const document = parseYaml(await readFile(yamlPath, "utf8"));
       await writeFile(join(scratch, "openapi.json"), `${JSON.stringify(document, null, 2)}\n`);
-      return ["openapi.yaml", "openapi.json"];
+      await writeFile(join(scratch, SPEC_HASH_FILE), `${await hashSpecDir(dirname(join(ROOT, api.root)))}\n`);
+      return ["openapi.yaml", "openapi.json", SPEC_HASH_FILE];
     }),
   );
 }

@@ -1,23 +1,13 @@
-/** `npm run mock [-- <id>]`: a Prism mock per built API on its own port, until Ctrl-C. */
+/**
+ * `npm run mock [-- <id>]`: every built API's mock on its port (one child process, watched as
+ * `npm start` watches it), until Ctrl-C.
+ */
 import { join } from "node:path";
-import { generatedDir, parseStepArgs, runIfMain, type PipelineApi, type StepContext } from "./lib.ts";
-import { startMock, type RunningMock } from "./prism.ts";
+import type { ApiId } from "../src/apis.ts";
+import { superviseMocks } from "../src/mock/supervisor.ts";
+import { parseStepArgs, runIfMain, StepError } from "./lib.ts";
 
-/** Starts every mock (all or none: if one fails, those already started are stopped). */
-export async function startMocks(apis: PipelineApi[], ctx: StepContext, host = "127.0.0.1"): Promise<RunningMock[]> {
-  const settled = await Promise.allSettled(
-    apis.map((api) => startMock(api.id, { specPath: join(generatedDir(ctx, api.id), "openapi.json"), port: api.mockPort, host })),
-  );
-  const running = settled.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
-  const failure = settled.find((result): result is PromiseRejectedResult => result.status === "rejected");
-  if (failure) {
-    await Promise.all(running.map((mock) => mock.stop()));
-    throw failure.reason;
-  }
-  return running;
-}
-
-/** Stops everything on SIGINT / SIGTERM, then exits. */
+/** Stops everything on SIGINT / SIGTERM (once: a second Ctrl-C is not needed), then exits. */
 export function stopOnSignal(stop: () => Promise<void>): void {
   let stopping = false;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -32,10 +22,16 @@ export function stopOnSignal(stop: () => Promise<void>): void {
 
 runIfMain(import.meta.url, async (argv) => {
   const { apis, ctx } = await parseStepArgs(argv);
-  const mocks = await startMocks(apis, ctx);
-  for (const mock of mocks) console.log(`${mock.id.padEnd(13)} mock    ${mock.baseUrl}`);
+  const mocks = await superviseMocks({ serve: apis.map((api) => ({ id: api.id as ApiId, port: api.mockPort })), generated: join(ctx.outRoot, "generated") }).catch(
+    (error: Error) => {
+      throw new StepError(error.message);
+    },
+  );
+  for (const mock of mocks.mocks) console.log(`${mock.id.padEnd(13)} mock    ${mock.baseUrl}`);
   console.log("Press Ctrl-C to stop.");
-  stopOnSignal(async () => {
-    await Promise.all(mocks.map((mock) => mock.stop()));
+  stopOnSignal(() => mocks.stop());
+  mocks.ended.catch((error: Error) => {
+    console.error(error.message);
+    process.exit(1);
   });
 });

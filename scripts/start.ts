@@ -1,13 +1,26 @@
 /**
- * `npm start`: (after `npm run build`) serves docs-site/ on http://localhost:8080 and every mock
- * on its port, prints the URLs, and stops every child on Ctrl-C (SIGINT) or SIGTERM.
+ * `npm start`: serves docs-site/ on http://localhost:8080 and every mock on its port, from the
+ * committed generated/ and docs-site/ when they are fresh. An API whose spec changed since its last
+ * build (its content hash differs from generated/<id>/spec.sha256) is rebuilt first, and only that
+ * one, saying so. The mocks run in one child process that is restarted once if it dies (twice:
+ * start exits 1); Ctrl-C (SIGINT) or SIGTERM stops everything at once.
  *
  *   tsx scripts/start.ts [<api-id>] [--docs-port 8080] [--mock-port <id>=<port> …]
  */
 import { createServer, type Server } from "node:http";
+import { dirname, join } from "node:path";
 import sirv from "sirv";
-import { docsDir, parseStepArgs, runIfMain, StepError } from "./lib.ts";
-import { startMocks, stopOnSignal } from "./mock.ts";
+import type { ApiId } from "../src/apis.ts";
+import { hashSpecDir, recordedSpecHash } from "../src/mock/freshness.ts";
+import { superviseMocks } from "../src/mock/supervisor.ts";
+import { MOCK_GUIDES } from "../src/mock/vendors.ts";
+import { bundle } from "./bundle.ts";
+import { docs, writeIndex } from "./docs.ts";
+import { docsDir, generatedDir, parseStepArgs, ROOT, runIfMain, StepError, type PipelineApi, type StepContext } from "./lib.ts";
+import { lint } from "./lint.ts";
+import { stopOnSignal } from "./mock.ts";
+import { types } from "./types.ts";
+import { validators } from "./validators.ts";
 
 export const DOCS_PORT = 8080;
 
@@ -21,14 +34,35 @@ export function serveDocs(dir: string, port: number, host?: string): Promise<Ser
     }),
   );
   return new Promise((resolveServer, reject) => {
-    server.once("error", (error) => reject(new StepError(`Cannot serve the docs on port ${port}: ${error.message}`)));
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(new StepError(error.code === "EADDRINUSE" ? `Port ${port} (docs) is already in use.` : `Cannot serve the docs on port ${port}: ${error.message}`)),
+    );
     server.listen(port, host, () => resolveServer(server));
   });
 }
 
+/** Rebuilds the APIs whose spec no longer matches what their generated/ was built from. */
+export async function rebuildStale(apis: PipelineApi[], ctx: StepContext): Promise<PipelineApi[]> {
+  const stale: PipelineApi[] = [];
+  for (const api of apis) {
+    const current = await hashSpecDir(dirname(join(ROOT, api.root)));
+    if ((await recordedSpecHash(generatedDir(ctx, api.id))) !== current) stale.push(api);
+  }
+  for (const api of stale) {
+    console.log(`${api.id}: spec/${api.id} changed since generated/${api.id} was built; rebuilding it.`);
+    await lint(api);
+    await bundle(api, ctx);
+    await types(api, ctx);
+    await validators(api, ctx);
+    await docs(api, ctx);
+  }
+  if (stale.length > 0) await writeIndex(ctx);
+  return stale;
+}
+
 const USAGE = "start [<api-id>] [--docs-port <port>] [--mock-port <id>=<port> ...]";
 
-function parsePort(text: string, flag: string): number {
+export function parsePort(text: string, flag: string): number {
   const port = Number(text);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new StepError(`${flag}: "${text}" is not a port number (1-65535).`);
   return port;
@@ -48,18 +82,35 @@ runIfMain(import.meta.url, async (argv) => {
     ports.set(id!, parsePort(port, "--mock-port"));
   }
 
-  const docs = await serveDocs(docsDir(ctx), docsPort, "127.0.0.1");
-  let mocks;
-  try {
-    mocks = await startMocks(apis.map((api) => ({ ...api, mockPort: ports.get(api.id) ?? api.mockPort })), ctx);
-  } catch (error) {
-    docs.close();
-    throw error;
+  await rebuildStale(apis, ctx);
+  const serve = apis.map((api) => ({ id: api.id as ApiId, port: ports.get(api.id) ?? api.mockPort }));
+  const [docsResult, mocksResult] = await Promise.allSettled([
+    serveDocs(docsDir(ctx), docsPort, "127.0.0.1"),
+    superviseMocks({ serve, generated: join(ctx.outRoot, "generated") }),
+  ]);
+  if (docsResult.status === "rejected" || mocksResult.status === "rejected") {
+    if (docsResult.status === "fulfilled") docsResult.value.close();
+    if (mocksResult.status === "fulfilled") await mocksResult.value.stop();
+    const failed = [docsResult, mocksResult].find((result) => result.status === "rejected") as PromiseRejectedResult;
+    throw new StepError((failed.reason as Error).message);
   }
+  const docsServer = docsResult.value;
+  const mocks = mocksResult.value;
+
   console.log(`docs          http://localhost:${docsPort}/`);
-  for (const mock of mocks) console.log(`${mock.id.padEnd(13)} mock    ${mock.baseUrl}`);
+  for (const mock of mocks.mocks) {
+    const guide = MOCK_GUIDES[mock.id];
+    console.log(`${mock.id.padEnd(13)} mock    ${mock.baseUrl}`);
+    console.log(`${"".padEnd(13)} accepts ${guide.credentials}`);
+    console.log(`${"".padEnd(13)} try     ${guide.example.replace("{base}", mock.baseUrl)}`);
+  }
+  console.log(`(the mocks run in process ${mocks.pid})`);
   console.log("Press Ctrl-C to stop.");
-  stopOnSignal(async () => {
-    await Promise.all([...mocks.map((mock) => mock.stop()), new Promise<void>((done) => docs.close(() => done()))]);
+  const stopAll = () => Promise.all([mocks.stop(), new Promise<void>((done) => docsServer.close(() => done()))]).then(() => undefined);
+  stopOnSignal(stopAll);
+  mocks.ended.catch(async (error: Error) => {
+    console.error(error.message);
+    docsServer.close();
+    process.exit(1);
   });
 });

@@ -3,7 +3,7 @@
  * The client's whole challenge–response runs against it.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { MOCK_CREDENTIALS, MOCK_SERVICE_ACCOUNT } from "../../scripts/digest-front.ts";
+import { MOCK_DIGEST_CREDENTIALS as MOCK_CREDENTIALS, MOCK_SERVICE_ACCOUNT } from "../../src/mock/server.ts";
 import { CloudManagerApiError, createCloudManagerClient, paginate } from "../../src/clients/cloudmanager.ts";
 import { formatErrors, loadContract, type Contract } from "../../src/contract/index.ts";
 import { loggingFetch, useMock } from "../support/mock.ts";

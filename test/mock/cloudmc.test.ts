@@ -73,9 +73,12 @@ describe("the CloudMC mock", () => {
     expect(contract.validateResponse(exchanges[0]!).valid).toBe(true);
   });
 
-  it("answers 401 to a request without the MC-Api-Key header", async () => {
+  it("answers a request without the MC-Api-Key header with the documented 403, in CloudMC's envelope naming the header", async () => {
     const response = await fetch(`${mock.current.baseUrl}/organizations`);
-    expect(response.status).toBe(401);
+    expect(response.status).toBe(403);
+    const body = await response.json();
+    expect(body.errors[0].message).toContain("MC-Api-Key");
+    expect(formatErrors(contract.validateResponse({ method: "GET", path: "/api/v2/organizations", status: 403, body }, { strict: true }).errors)).toBe("");
   });
 
   it("answers a create whose required fields are missing with the documented 400, as CloudMcApiError", async () => {

@@ -38,8 +38,12 @@ describe("the CloudStack mock", () => {
     expect(mock.current.baseUrl).toMatch(/:\d+\/api\/v2$/);
   });
 
-  it("answers 401 without the API key", async () => {
-    expect((await fetch(`${mock.current.baseUrl}/services/compute-qc/dev/instances`)).status).toBe(401);
+  it("answers a call without the API key with the documented 403, in CloudMC's envelope", async () => {
+    const response = await fetch(`${mock.current.baseUrl}/services/compute-qc/dev/instances`);
+    expect(response.status).toBe(403);
+    const body = await response.json();
+    expect(body.errors[0].message).toContain("MC-Api-Key");
+    expect(formatErrors(contract.validateResponse({ method: "GET", path: "/api/v2/services/compute-qc/dev/instances", status: 403, body }, { strict: true }).errors)).toBe("");
   });
 
   it("creates an instance, then polls its task until SUCCESS", async () => {

@@ -1,12 +1,13 @@
 /**
- * `npm start`'s server half (scripts/start.ts, which npm start runs after the build): docs and
- * mocks answer on their ports, and SIGINT stops every child process.
+ * `npm start` (scripts/start.ts): with generated/ fresh it builds nothing, docs and mocks answer on
+ * their ports, a mock process that dies is restarted once (twice: start exits 1), and SIGINT stops
+ * everything.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/prism.ts";
-import { MOCK_CREDENTIALS } from "../../scripts/digest-front.ts";
+import { MOCK_DIGEST_CREDENTIALS as MOCK_CREDENTIALS } from "../../src/mock/server.ts";
 import { APIS } from "../../src/apis.ts";
 import { createCloudManagerClient } from "../../src/clients/cloudmanager.ts";
 
@@ -29,6 +30,7 @@ function waitFor(pattern: RegExp, timeoutMs = 60_000): Promise<void> {
       }
     };
     child.stdout!.on("data", check);
+    child.stderr!.on("data", check);
     child.on("exit", () => {
       clearTimeout(timer);
       reject(new Error(`start exited early:\n${output}`));
@@ -69,6 +71,11 @@ describe("start", () => {
     expect(output).toContain(`docs          http://localhost:${docsPort}/`);
     expect(output).toContain(`cvm           mock    http://127.0.0.1:${mockPort}`);
     expect(output).toContain(`cloudmc       mock    http://127.0.0.1:${mockPorts.get("cloudmc")}/api/v2`);
+    expect(output).toContain(`try     curl -H 'MC-Api-Key: x' http://127.0.0.1:${mockPorts.get("cloudmc")}/api/v2/organizations`);
+  });
+
+  it("rebuilds nothing when generated/ is fresh", () => {
+    expect(output).not.toMatch(/rebuilding|lint|bundle/);
   });
 
   it("serves the docs index linking every API, and each rendered page", async () => {
@@ -112,18 +119,59 @@ describe("start", () => {
     expect(Array.isArray((await ok.json()).data)).toBe(true);
   });
 
-  it("serves the CloudMC mock under /api/v2: organizations in a data array with MC-Api-Key, 401 without", async () => {
+  it("serves the CloudMC mock under /api/v2: organizations in a data array with MC-Api-Key, the documented 403 without", async () => {
     const url = `http://127.0.0.1:${mockPorts.get("cloudmc")}/api/v2/organizations`;
     const ok = await fetch(url, { headers: { "MC-Api-Key": "key" } });
     expect(ok.status).toBe(200);
     expect(Array.isArray((await ok.json()).data)).toBe(true);
-    expect((await fetch(url)).status).toBe(401);
+    expect((await fetch(url)).status).toBe(403);
   });
 
-  it("stops the docs server and every mock on SIGINT", async () => {
+  it("restarts the mock process once when it dies, and says so", async () => {
+    const pid = Number(/the mocks run in process (\d+)/.exec(output)![1]);
+    process.kill(pid, "SIGKILL");
+    await waitFor(/restarted in process \d+/);
+    expect(output).toContain("stopped unexpectedly (signal SIGKILL); restarting them once.");
+    const url = `http://127.0.0.1:${mockPort}/api/client/vps/list`;
+    expect((await fetch(url, { headers: { "API-Public-Token": "a", "API-Private-Token": "b" } })).status).toBe(200);
+  });
+
+  it("stops the docs server and every mock on one SIGINT", async () => {
     child.kill("SIGINT");
     expect(await exited(child)).toBe(0);
     for (const port of mockPorts.values()) await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
     await expect(fetch(`http://127.0.0.1:${docsPort}/`)).rejects.toThrow();
+  });
+});
+
+describe("start, when the mock process dies twice", () => {
+  it("exits 1 and says the mocks stopped twice", async () => {
+    const ports = [await freePort(), await freePort()];
+    const second = spawn(fileURLToPath(new URL("../../node_modules/.bin/tsx", import.meta.url)), ["scripts/start.ts", "cvm", "--docs-port", String(ports[0]), "--mock-port", `cvm=${ports[1]}`], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let text = "";
+    const seen = (pattern: RegExp) =>
+      new Promise<RegExpExecArray>((resolveSeen, reject) => {
+        const timer = setTimeout(() => reject(new Error(`Timed out waiting for ${pattern}:\n${text}`)), 60_000);
+        const check = () => {
+          const match = pattern.exec(text);
+          if (match) {
+            clearTimeout(timer);
+            resolveSeen(match);
+          }
+        };
+        second.stdout!.on("data", (chunk: Buffer) => ((text += chunk), check()));
+        second.stderr!.on("data", (chunk: Buffer) => ((text += chunk), check()));
+      });
+    try {
+      process.kill(Number((await seen(/the mocks run in process (\d+)/))[1]), "SIGKILL");
+      process.kill(Number((await seen(/restarted in process (\d+)/))[1]), "SIGKILL");
+      expect(await exited(second)).toBe(1);
+      expect(text).toContain("stopped again (signal SIGKILL); not restarting.");
+    } finally {
+      if (second.exitCode === null) second.kill("SIGKILL");
+    }
   });
 });
