@@ -94,21 +94,19 @@ export const pathItemBasePaths = (document: OpenApiDocument, pathTemplate: strin
 
 /**
  * The API's root, where clients and mocks are addressed: the document's base path up to its first
- * `{variable}`, cut back to what the base paths of path items under the same first segment share
- * (`/api/v2` for CloudStack, whose entities are under `/api/v2/services/{…}/{…}` and tasks under
- * `/api/v2`). A path item served elsewhere (Cloud Manager's `/prometheus/v1.0`) does not count.
+ * `{variable}`, or a path item's base path above that (`/api/v2` for CloudStack, whose entities are
+ * under `/api/v2/services/{…}/{…}` and tasks under `/api/v2`). Path items served elsewhere (Cloud
+ * Manager's `/api/oauth` and `/prometheus/v1.0`) do not count.
  */
 export function apiRootPath(document: OpenApiDocument): string {
   const documentBase = serverBasePath(document).split("/");
   const variable = documentBase.findIndex((segment) => segment.includes("{"));
-  let root = variable === -1 ? documentBase : documentBase.slice(0, variable);
+  let root = (variable === -1 ? documentBase : documentBase.slice(0, variable)).join("/");
   for (const path of Object.keys(document.paths)) {
-    const base = pathItemBasePath(document, path).split("/");
-    if (base[1] !== root[1]) continue;
-    const shared = root.findIndex((segment, index) => base[index] !== segment);
-    if (shared !== -1) root = root.slice(0, shared);
+    const base = pathItemBasePath(document, path);
+    if (base.length < root.length && (root.startsWith(`${base}/`) || base === "")) root = base;
   }
-  return root.join("/");
+  return root;
 }
 
 /** The `{variables}` of a path template or base path, in order. */

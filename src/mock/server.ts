@@ -12,8 +12,8 @@
  *   unparseable or oversized body) with the operation's documented status in the vendor's own error
  *   envelope, whose message names the actual violation (src/mock/vendors.ts), instead of the first
  *   documented example; the violations stay in the `sl-violations` header as Prism writes them;
- * - caps what it reads of a request body, and answers a client that half-closes its socket after
- *   sending its request.
+ * - caps what it reads of a request body (test/mock/digest.test.ts also holds that a client which
+ *   half-closes its socket after sending its request gets its answer).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createInstance, getHttpOperationsFromSpec, type IHttpRequest, type IHttpResponse } from "@stoplight/prism-http";
@@ -166,9 +166,6 @@ export async function startMockServer(id: ApiId, document: OpenApiDocument, opti
   const host = options.host ?? "127.0.0.1";
   const handler = await createMockHandler(id, document, options);
   const server = createServer(handler);
-  // Answer a request whose client half-closed its socket after sending it (as `curl` with
-  // `--http1.0` or a shell pipe may): Node aborts such a request unless this is set.
-  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) =>
       reject(new Error(error.code === "EADDRINUSE" ? `Port ${options.port} (${id} mock) is already in use.` : `The ${id} mock cannot listen on ${host}:${options.port}: ${error.message}`)),
