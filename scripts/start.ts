@@ -14,13 +14,8 @@ import type { ApiId } from "../src/apis.ts";
 import { hashSpecDir, recordedSpecHash } from "../src/mock/freshness.ts";
 import { superviseMocks } from "../src/mock/supervisor.ts";
 import { MOCK_GUIDES } from "../src/mock/vendors.ts";
-import { bundle } from "./bundle.ts";
-import { docs, writeIndex } from "./docs.ts";
 import { docsDir, generatedDir, parseStepArgs, ROOT, runIfMain, StepError, type PipelineApi, type StepContext } from "./lib.ts";
-import { lint } from "./lint.ts";
 import { stopOnSignal } from "./mock.ts";
-import { types } from "./types.ts";
-import { validators } from "./validators.ts";
 
 export const DOCS_PORT = 8080;
 
@@ -48,6 +43,11 @@ export async function rebuildStale(apis: PipelineApi[], ctx: StepContext): Promi
     const current = await hashSpecDir(dirname(join(ROOT, api.root)));
     if ((await recordedSpecHash(generatedDir(ctx, api.id))) !== current) stale.push(api);
   }
+  if (stale.length === 0) return stale;
+  // The build steps (and their tools) are loaded only when something must be rebuilt.
+  const [{ lint }, { bundle }, { types }, { validators }, { docs, writeIndex }] = await Promise.all([
+    import("./lint.ts"), import("./bundle.ts"), import("./types.ts"), import("./validators.ts"), import("./docs.ts"),
+  ]);
   for (const api of stale) {
     console.log(`${api.id}: spec/${api.id} changed since generated/${api.id} was built; rebuilding it.`);
     await lint(api);
@@ -56,7 +56,7 @@ export async function rebuildStale(apis: PipelineApi[], ctx: StepContext): Promi
     await validators(api, ctx);
     await docs(api, ctx);
   }
-  if (stale.length > 0) await writeIndex(ctx);
+  await writeIndex(ctx);
   return stale;
 }
 

@@ -8,6 +8,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { APIS } from "./apis.js";
 import { writeFileAtomic } from "./atomic.js";
 import { generate } from "./generate.js";
+import { MOCK_HELP, MOCK_OPTIONS, runMock } from "./mock/command.js";
 import { startRecordingProxy } from "./record/proxy.js";
 import { formatReport, type ReportFormat } from "./verify/format.js";
 import { verify } from "./verify/index.js";
@@ -150,6 +151,12 @@ Options:
       await proxy.close();
       return 0;
     },
+  },
+  mock: {
+    summary: "Serve the mocks of the contracts (all, or the ids given), until Ctrl-C.",
+    help: MOCK_HELP,
+    options: MOCK_OPTIONS,
+    run: (values, positionals) => runMock(values as { port?: string[]; host?: string }, positionals),
   },
 };
 
