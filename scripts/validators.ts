@@ -6,10 +6,11 @@
  * documented status of each operation, with its JSON media type), exported under the schema's
  * JSON pointer (`#/paths/~1stacks/get/responses/200/content/application~1json/schema`, or the
  * `#/components/responses/...` pointer of a `$ref`'d response), plus `documentSha256`, the hash
- * of the openapi.json it was made from. The code is compiled by an Ajv instance from
- * src/contract/ajv.ts, the one the checker compiles with in-process, from the same wrapper
- * schema per response, so both validate alike. `loadContract` uses the file when the hash
- * matches the document it reads.
+ * of the openapi.json it was made from, and `errorCollection`, how its code collects errors (the
+ * first MAX_ERRORS kept, the rest counted: `capErrorCollection`). The code is compiled by an Ajv
+ * instance from src/contract/ajv.ts, the one the checker compiles with in-process, from the same
+ * wrapper schema per response, so both validate alike. `loadContract` uses the file when the hash
+ * matches the document it reads and `errorCollection` is the checker's own.
  */
 import { createHash } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
@@ -17,7 +18,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { ValidateFunction } from "ajv/dist/2020.js";
 import standaloneModule from "ajv/dist/standalone/index.js";
-import { createAjv, documentId, responseSchema } from "../src/contract/ajv.ts";
+import { capErrorCollection, createAjv, documentId, ERROR_COLLECTION, responseSchema } from "../src/contract/ajv.ts";
 import { listResponseSchemaPointers, type OpenApiDocument } from "../src/contract/document.ts";
 import { generatedDir, parseStepArgs, produceInto, runIfMain, step, StepError, type PipelineApi, type StepContext } from "./lib.ts";
 
@@ -53,7 +54,8 @@ export function renderValidators(id: string, source: Buffer): string {
     if (!name) throw new StepError(`${id}: Ajv kept no source for ${pointer}.`);
     validateNames.set(pointer, `${name}`);
   });
-  let code = standaloneCode(ajv, exportNames);
+  // The same capped error collection as the checker's in-process compiles (src/contract/ajv.ts).
+  let code = capErrorCollection(standaloneCode(ajv, exportNames));
 
   // Ajv exports each function under an identifier (`export const response0 = validate20;`); the
   // module exports it under its pointer instead, so those lines go, checked one by one.
@@ -77,6 +79,7 @@ export function renderValidators(id: string, source: Buffer): string {
 import { createRequire } from "node:module";
 const require = createRequire(import.meta.url);
 export const documentSha256 = ${JSON.stringify(createHash("sha256").update(source).digest("hex"))};
+export const errorCollection = ${JSON.stringify(ERROR_COLLECTION)};
 ${code}
 export {
 ${exportList}

@@ -1,13 +1,16 @@
 /**
  * `cloud-contracts generate`: puts an API's bundled contract and freshly generated TypeScript
- * types into a consumer's repository, without ever overwriting a file it did not write.
+ * types into a consumer's repository, without ever overwriting a file it did not write, and all
+ * of its files or none: the contract, the types and the manifest that vouches for them are
+ * written together (`writeFilesAtomic`), so a failed run leaves the folder as it was and the
+ * next run does not mistake its own files for someone else's.
  */
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { getApi } from "./apis.js";
-import { writeFileAtomic } from "./atomic.js";
+import { writeFilesAtomic } from "./atomic.js";
 
 /** The bookkeeping file `generate` keeps in the output folder: what it wrote, and each file's hash. */
 export const MANIFEST = ".cloud-api-contracts.json";
@@ -46,6 +49,10 @@ export async function generate(options: { api: string; outDir: string; force?: b
 
   const manifestPath = join(options.outDir, MANIFEST);
   const previous = await readFile(manifestPath, "utf8").then((text) => JSON.parse(text) as Manifest, () => undefined);
+  for (const name of [...Object.keys(files), MANIFEST]) {
+    const info = await stat(join(options.outDir, name)).catch(() => undefined);
+    if (info && !info.isFile()) throw new GenerateError(`${join(options.outDir, name)} is in the way and is not a file; nothing was written.`);
+  }
   if (!options.force) {
     const foreign: string[] = [];
     for (const name of Object.keys(files)) {
@@ -58,8 +65,14 @@ export async function generate(options: { api: string; outDir: string; force?: b
       );
     }
   }
-  for (const [name, content] of Object.entries(files)) await writeFileAtomic(join(options.outDir, name), content);
   const manifest: Manifest = { api: api.id, apiVersion: info.version, generator, files: Object.fromEntries(Object.entries(files).map(([name, content]) => [name, sha256(content)])) };
-  await writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+  try {
+    await writeFilesAtomic([
+      ...Object.entries(files).map(([name, content]) => ({ path: join(options.outDir, name), content })),
+      { path: manifestPath, content: `${JSON.stringify(manifest, null, 2)}\n` },
+    ]);
+  } catch (error) {
+    throw new GenerateError(`${options.outDir}: ${(error as Error).message}; nothing was written.`);
+  }
   return Object.keys(files).map((name) => join(options.outDir, name));
 }

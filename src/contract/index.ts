@@ -10,12 +10,12 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Ajv2020, ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
 import { getApi } from "../apis.js";
-import { createAjv, responseSchema } from "./ajv.js";
+import { createAjv, ERROR_COLLECTION, MAX_ERRORS, responseSchema } from "./ajv.js";
 import {
   childPointer, createOperationLocator, jsonMediaType, listOperations, resolveLocal, responseSchemaPointer,
   type MatchedOperation, type OpenApiDocument, type OperationSummary, type ResponseObject,
 } from "./document.js";
-import { findUndocumentedProperties } from "./undocumented.js";
+import { scanUndocumentedProperties } from "./undocumented.js";
 
 export type { MatchedOperation, OpenApiDocument, OperationSummary } from "./document.js";
 
@@ -44,7 +44,10 @@ export interface ValidationResult {
   valid: boolean;
   /** The matched operation, when one matched. */
   operationId?: string;
+  /** The first `MAX_ERRORS` (100) errors of the body, then the first 100 undocumented properties (strict mode). */
   errors: ContractError[];
+  /** How many more errors the body has beyond those in `errors`; absent when none were left out. */
+  moreErrors?: number;
 }
 
 export interface ValidateOptions {
@@ -103,6 +106,8 @@ async function loadPrecompiled(specPath: string | URL, source: Buffer): Promise<
     throw new Error(`Cannot load the precompiled validators ${moduleUrl.href} (run npm run build): ${(error as Error).message}`);
   }
   if (module.documentSha256 !== createHash("sha256").update(source).digest("hex")) return undefined;
+  // Made by an older scripts/validators.ts, which collected errors without a cap: stale.
+  if (module.errorCollection !== ERROR_COLLECTION) return undefined;
   const validators: Validators = new Map();
   for (const [key, value] of Object.entries(module)) {
     if (key.startsWith("#/") && typeof value === "function") validators.set(key, value as ValidateFunction);
@@ -208,13 +213,18 @@ function buildContract(id: string, document: OpenApiDocument, precompiled: Valid
     if (isEmpty) return fail(operationId, { path: "$", keyword: "body", message: `${operationId} ${plan.key} promises a ${mediaType} body, but the body is empty.` });
 
     const validate = (plan.validate ??= validatorFor(plan.pointer));
-    const errors: ContractError[] = validate(body) ? [] : (validate.errors ?? []).map(toContractError);
+    // Past MAX_ERRORS the validator keeps a `null` for each error (src/contract/ajv.ts).
+    const found = validate(body) ? [] : (validate.errors ?? []);
+    const errors: ContractError[] = found.slice(0, MAX_ERRORS).filter((error): error is ErrorObject => error !== null).map(toContractError);
+    let moreErrors = found.length - errors.length;
     if (options?.strict) {
-      for (const { path } of findUndocumentedProperties(document, plan.schema, body)) {
+      const undocumented = scanUndocumentedProperties(document, plan.schema, body, MAX_ERRORS);
+      for (const { path } of undocumented.properties) {
         errors.push({ path, keyword: "undocumented", message: "property is not described by the contract" });
       }
+      moreErrors += undocumented.more;
     }
-    return { valid: errors.length === 0, operationId, errors };
+    return { valid: errors.length === 0, operationId, errors, ...(moreErrors > 0 ? { moreErrors } : {}) };
   }
 
   return { id, document, operations: listOperations(document), findOperation, validateResponse };

@@ -18,9 +18,23 @@ export interface UndocumentedProperty {
 }
 
 export function findUndocumentedProperties(document: OpenApiDocument, schema: unknown, body: unknown): UndocumentedProperty[] {
-  const found: UndocumentedProperty[] = [];
+  return scanUndocumentedProperties(document, schema, body, Infinity).properties;
+}
+
+/** The first `limit` undocumented properties, and how many more there are. */
+export function scanUndocumentedProperties(
+  document: OpenApiDocument, schema: unknown, body: unknown, limit: number,
+): { properties: UndocumentedProperty[]; more: number } {
+  const found: Found = { properties: [], more: 0, limit };
   walk(document, expand(document, [schema as Schema]), body, "$", found);
-  return found;
+  return { properties: found.properties, more: found.more };
+}
+
+interface Found {
+  properties: UndocumentedProperty[];
+  /** Undocumented properties past `limit`: counted, not kept (a body can have millions). */
+  more: number;
+  limit: number;
 }
 
 /** Follows `$ref` and composition keywords, returning every object schema that applies here. */
@@ -43,10 +57,10 @@ function expand(document: OpenApiDocument, schemas: Schema[]): Record<string, un
 
 const isOpenSchema = (value: unknown) => value !== undefined && value !== false;
 
-function walk(document: OpenApiDocument, schemas: Record<string, unknown>[], value: unknown, path: string, found: UndocumentedProperty[]): void {
+function walk(document: OpenApiDocument, schemas: Record<string, unknown>[], value: unknown, path: string, found: Found): void {
   if (Array.isArray(value)) {
-    const itemSchemas = schemas.map((schema) => schema.items).filter((items): items is Schema => items !== undefined);
-    value.forEach((item, index) => walk(document, expand(document, itemSchemas), item, `${path}[${index}]`, found));
+    const itemSchemas = expand(document, schemas.map((schema) => schema.items).filter((items): items is Schema => items !== undefined));
+    value.forEach((item, index) => walk(document, itemSchemas, item, `${path}[${index}]`, found));
     return;
   }
   if (typeof value !== "object" || value === null) return;
@@ -67,7 +81,8 @@ function walk(document: OpenApiDocument, schemas: Record<string, unknown>[], val
     const childSchemas = [...named, ...patterned, ...additional];
     const childPath = /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
     if (describesProperties && childSchemas.length === 0) {
-      found.push({ path: childPath });
+      if (found.properties.length < found.limit) found.properties.push({ path: childPath });
+      else found.more++;
       continue;
     }
     walk(document, expand(document, childSchemas), child, childPath, found);

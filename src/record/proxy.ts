@@ -1,7 +1,8 @@
 /**
  * A local recording proxy: point a client at it instead of the vendor, and every exchange is
  * forwarded untouched and written to `outDir` as a recording (the format of test/recordings/, plus
- * headers), with every secret redacted before anything reaches the disk.
+ * headers), or to `harFile` as an entry of one HAR file, with every secret redacted before
+ * anything reaches the disk (redact.ts says how).
  *
  *   const proxy = await startRecordingProxy({ api: "cloud66", target: "https://app.cloud66.com", outDir: "rec" });
  *   // client baseUrl: `${proxy.url}/api/3`
@@ -13,42 +14,50 @@
  * than fetch because fetch decodes gzip/br answers and normalises headers, so the client would
  * not get the upstream's answer byte for byte.
  *
- * Redaction works in two passes, both in the pure `redact()`:
- *   1. by position: secret headers, query/fragment parameters and JSON fields whose names look
- *      secret (SECRET_NAME) get "[REDACTED]", and each value so removed is remembered;
- *   2. by value: every remembered secret (and its URL-encoded forms, the token inside
- *      "Bearer …", the user and password inside "Basic …", each cookie value) is replaced wherever
- *      else it appears in the recording, because servers echo credentials in places no name
- *      gives away (an error message quoting the key, an echoed `authorization` field, a URL).
- *
- * Bodies are held in memory while they pass (the recording needs them whole): this is for
- * recording API calls, not large downloads.
+ * Bounded, whatever the upstream or the client does:
+ *   - bodies are held in memory while they pass (the recording needs them whole), up to
+ *     `maxBodyBytes` each, decoded size included: a larger request is refused (413), a larger
+ *     answer is forwarded whole but not recorded, and a gzip bomb stops decoding at the limit;
+ *   - an exchange the upstream has not answered in full within `upstreamTimeoutMs` is ended
+ *     (504 when nothing was sent to the client yet) and not recorded;
+ *   - `close({ abort: true })` (what Ctrl-C does) cuts exchanges under way instead of waiting.
  */
+import { readFileSync } from "node:fs";
 import { mkdir, readdir } from "node:fs/promises";
-import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import http, { type ClientRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import https from "node:https";
 import { join } from "node:path";
 import { pipeline } from "node:stream";
-import { brotliDecompressSync, gunzipSync, inflateSync } from "node:zlib";
 import { getApi } from "../apis.js";
 import { writeFileAtomic } from "../atomic.js";
+import { harEntry, openHarWriter } from "./har.js";
+import { BodyTooLargeError, DEFAULT_MAX_BODY_BYTES, redact, type CapturedExchange, type RecordedHeaders, type Recording } from "./redact.js";
+
+/** Default for `upstreamTimeoutMs`: two minutes, for an exchange from sending it to the end of its answer. */
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 120_000;
 
 export interface RecordingProxyOptions {
   /** API id, e.g. "cloud66" (written into each recording's `source`). */
   api: string;
   /** Real base URL, e.g. "https://app.cloud66.com"; its path is prefixed to every request path. */
   target: string;
-  /** Folder receiving one JSON file per exchange; created when missing. */
-  outDir: string;
+  /** Folder receiving one JSON file per exchange; created when missing. Give this or `harFile`. */
+  outDir?: string;
+  /** HAR file receiving one entry per exchange (continued when it exists). Give this or `outDir`. */
+  harFile?: string;
   /** Default 0: any free port. */
   port?: number;
   /** Default "127.0.0.1". */
   host?: string;
-  /** Called with the path of each recording once it is on disk. */
-  onRecord?: (file: string) => void;
+  /** Largest body held for a recording, raw or decoded, in bytes (default 32 MiB). */
+  maxBodyBytes?: number;
+  /** Longest an exchange may take upstream, from sending it to the end of its answer (default 120,000 ms). */
+  upstreamTimeoutMs?: number;
+  /** Called once an exchange is on disk: with the recording's path, or the HAR file's and the entry's index. */
+  onRecord?: (file: string, entry?: number) => void;
   /**
-   * Called when a recording could not be written (the exchange itself was still forwarded).
-   * Default: a one-line message on stderr.
+   * Called when an exchange was not recorded (it was still forwarded as far as it went): a body
+   * too large, an upstream timeout, a write that failed. Default: a one-line message on stderr.
    */
   onError?: (error: Error) => void;
 }
@@ -57,265 +66,17 @@ export interface RecordingProxy {
   /** `http://<host>:<port>`, without a trailing slash. */
   url: string;
   port: number;
-  /** Stops accepting, lets exchanges under way finish, and waits until their recordings are on disk. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting and waits until every recording is on disk. Exchanges under way are let
+   * finish (each within `upstreamTimeoutMs`), or with `abort: true` cut off and not recorded.
+   */
+  close(options?: { abort?: boolean }): Promise<void>;
 }
-
-/** Header values by lower-case name; a header sent more than once keeps every value. */
-export type RecordedHeaders = Record<string, string | string[]>;
-
-/** One exchange as it went over the wire, before redaction. Bodies are the raw bytes. */
-export interface CapturedExchange {
-  request: { method: string; path: string; headers: RecordedHeaders; body: Uint8Array };
-  response: { status: number; headers: RecordedHeaders; body: Uint8Array };
-}
-
-export interface Recording {
-  request: { method: string; path: string; headers: RecordedHeaders; body?: unknown };
-  response: { status: number; headers: RecordedHeaders; body: unknown };
-  source: string;
-}
-
-export const REDACTED = "[REDACTED]";
-
-/** Names of query parameters, JSON fields and headers whose values are secrets. */
-export const SECRET_NAME = /key|token|secret|password|passwd|credential|private/i;
-
-/** Headers that carry credentials whatever their name says. */
-const SECRET_HEADERS = new Set([
-  "authorization", "proxy-authorization", "cookie", "set-cookie",
-  "mc-api-key", "api-public-token", "api-private-token", "x-api-key",
-]);
-
-/** Headers whose value is a URL, whose query or fragment may carry a token. */
-const URL_HEADERS = new Set(["location", "content-location", "link", "referer"]);
 
 /** RFC 9110 section 7.6.1: meaningful for one connection only, so never forwarded. */
 const HOP_BY_HOP = new Set(["connection", "proxy-connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade"]);
 
-/**
- * Values shorter than this are redacted where they stand but not searched for elsewhere: replacing
- * "en" or "1" everywhere would wreck the recording, and such values are not credentials anyway.
- */
-const MIN_SECRET_LENGTH = 6;
-
-export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name);
-}
-
-export function isSecretHeader(name: string): boolean {
-  const lower = name.toLowerCase();
-  if (SECRET_HEADERS.has(lower)) return true;
-  // CORS headers name other headers (`Access-Control-Allow-Headers: MC-Api-Key`) or hold a flag
-  // (`…-Allow-Credentials: true`); their names match SECRET_NAME but they never carry a secret.
-  return !lower.startsWith("access-control-") && isSecretName(lower);
-}
-
-/** Remembers a secret value, and the URL-encoded forms in which it may be echoed. */
-function remember(secrets: Set<string>, value: string): void {
-  const trimmed = value.trim();
-  if (trimmed.length < MIN_SECRET_LENGTH || trimmed === REDACTED) return;
-  secrets.add(trimmed);
-  const encoded = encodeURIComponent(trimmed);
-  secrets.add(encoded);
-  secrets.add(encoded.replace(/%20/g, "+"));
-}
-
-/** Remembers the parts of a credential header that may turn up on their own elsewhere. */
-function rememberHeaderSecret(name: string, value: string, secrets: Set<string>): void {
-  remember(secrets, value);
-  const lower = name.toLowerCase();
-  if (lower === "cookie" || lower === "set-cookie") {
-    // `a=1; b=2` (Cookie) or `a=1; Path=/; HttpOnly` (Set-Cookie: only the first pair is a cookie).
-    const pairs = lower === "cookie" ? value.split(";") : value.split(";").slice(0, 1);
-    for (const pair of pairs) remember(secrets, pair.slice(pair.indexOf("=") + 1));
-    return;
-  }
-  if (lower !== "authorization" && lower !== "proxy-authorization") return;
-  const match = /^(\S+)\s+(.+)$/s.exec(value.trim());
-  if (!match) return;
-  const [, scheme, credentials] = match as unknown as [string, string, string];
-  remember(secrets, credentials);
-  if (/^basic$/i.test(scheme)) {
-    const decoded = Buffer.from(credentials, "base64").toString("utf8");
-    const colon = decoded.indexOf(":");
-    remember(secrets, decoded);
-    if (colon >= 0) {
-      remember(secrets, decoded.slice(0, colon));
-      remember(secrets, decoded.slice(colon + 1));
-    }
-  } else if (/^digest$/i.test(scheme)) {
-    // The digest username is the public API key for Cloud Manager.
-    const username = /(?:^|[\s,])username="([^"]*)"/i.exec(credentials)?.[1];
-    if (username) remember(secrets, username);
-  }
-}
-
-function decodeComponent(text: string): string {
-  try {
-    return decodeURIComponent(text.replace(/\+/g, " "));
-  } catch {
-    return text;
-  }
-}
-
-/**
- * Redacts secret-named parameters in every query string or fragment in `text` (`?a=1&api_key=x`
- * becomes `?a=1&api_key=[REDACTED]`), leaving everything else byte for byte as it was.
- */
-export function redactUrlParams(text: string, secrets: Set<string> = new Set()): string {
-  return text.replace(/[?#][^\s"'<>#]*/g, (tail) =>
-    tail[0] +
-    tail
-      .slice(1)
-      .split("&")
-      .map((pair) => {
-        const equals = pair.indexOf("=");
-        if (equals < 0 || !isSecretName(decodeComponent(pair.slice(0, equals)))) return pair;
-        const value = pair.slice(equals + 1);
-        remember(secrets, value);
-        remember(secrets, decodeComponent(value));
-        return `${pair.slice(0, equals)}=${REDACTED}`;
-      })
-      .join("&"),
-  );
-}
-
-/**
- * Replaces the value of every field whose name looks secret, at any depth, keeping the name.
- * Below a secret-named field every string and number is redacted but the shape is kept (an
- * `apiKeys` array stays an array of objects), so that the recording still exercises the
- * contract's schemas. `null` and booleans are kept: they carry no secret (`hasPassword: true`).
- * Strings elsewhere have their URL parameters redacted (a `next` link carrying `?token=`).
- */
-export function redactJson(value: unknown, secrets: Set<string> = new Set(), underSecret = false): unknown {
-  if (Array.isArray(value)) return value.map((item) => redactJson(item, secrets, underSecret));
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(
-      Object.entries(value).map(([name, child]) => [name, redactJson(child, secrets, underSecret || isSecretName(name))]),
-    );
-  }
-  if (underSecret && (typeof value === "string" || typeof value === "number")) {
-    remember(secrets, String(value));
-    return REDACTED;
-  }
-  return typeof value === "string" ? redactUrlParams(value, secrets) : value;
-}
-
-/** Replaces every occurrence of every secret in every string (values and names) of `value`. */
-export function scrubSecrets<T>(value: T, secrets: Iterable<string>): T {
-  // Longest first, so that "Bearer abc…" goes as a whole rather than leaving "Bearer ".
-  const ordered = [...new Set(secrets)].filter((secret) => secret.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
-  if (ordered.length === 0) return value;
-  const scrubString = (text: string) => ordered.reduce((result, secret) => result.split(secret).join(REDACTED), text);
-  const walk = (item: unknown): unknown => {
-    if (typeof item === "string") return scrubString(item);
-    if (Array.isArray(item)) return item.map(walk);
-    if (item !== null && typeof item === "object") {
-      return Object.fromEntries(Object.entries(item).map(([name, child]) => [scrubString(name), walk(child)]));
-    }
-    return item;
-  };
-  return walk(value) as T;
-}
-
-function redactHeaders(headers: RecordedHeaders, secrets: Set<string>): RecordedHeaders {
-  const redactOne = (name: string, value: string) => {
-    if (isSecretHeader(name)) {
-      rememberHeaderSecret(name, value, secrets);
-      return REDACTED;
-    }
-    return URL_HEADERS.has(name.toLowerCase()) ? redactUrlParams(value, secrets) : value;
-  };
-  return Object.fromEntries(
-    Object.entries(headers).map(([name, value]) => [name, Array.isArray(value) ? value.map((v) => redactOne(name, v)) : redactOne(name, value)]),
-  );
-}
-
-function headerValue(headers: RecordedHeaders, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value.join(", ") : value;
-}
-
-type Body = { kind: "empty" } | { kind: "json"; value: unknown } | { kind: "text"; text: string };
-
-/** Undoes `Content-Encoding` (the recording wants the JSON, not gzip bytes); undefined when it cannot. */
-function decodeContent(body: Uint8Array, encoding: string | undefined): Buffer | undefined {
-  let bytes = Buffer.from(body);
-  const codings = (encoding ?? "").split(",").map((coding) => coding.trim().toLowerCase()).filter((c) => c && c !== "identity");
-  try {
-    for (const coding of codings.reverse()) {
-      if (coding === "gzip" || coding === "x-gzip") bytes = gunzipSync(bytes);
-      else if (coding === "deflate") bytes = inflateSync(bytes);
-      else if (coding === "br") bytes = brotliDecompressSync(bytes);
-      else return undefined;
-    }
-  } catch {
-    return undefined;
-  }
-  return bytes;
-}
-
-/**
- * Reads a body as JSON when its media type says JSON, or when it is not labelled JSON but parses
- * as an object or array: some vendors send JSON as text/html, and parsing it is what lets its
- * secret-named fields be redacted.
- */
-function parseBody(body: Uint8Array, headers: RecordedHeaders): Body {
-  if (body.length === 0) return { kind: "empty" };
-  const decoded = decodeContent(body, headerValue(headers, "content-encoding"));
-  if (!decoded) return { kind: "text", text: `[${body.length} bytes, Content-Encoding ${headerValue(headers, "content-encoding")}, not decoded]` };
-  const text = decoded.toString("utf8");
-  const type = headerValue(headers, "content-type") ?? "";
-  if (/json/i.test(type) || /^\s*[{[]/.test(text)) {
-    try {
-      return { kind: "json", value: JSON.parse(text) as unknown };
-    } catch {
-      // Not JSON after all: recorded as text below.
-    }
-  }
-  return { kind: "text", text };
-}
-
-/** Redacts a text body: form-encoded pairs (OAuth token answers) and URL parameters in it. */
-function redactText(text: string, headers: RecordedHeaders, secrets: Set<string>): string {
-  if (/application\/x-www-form-urlencoded/i.test(headerValue(headers, "content-type") ?? "")) {
-    return redactUrlParams(`?${text}`, secrets).slice(1);
-  }
-  return redactUrlParams(text, secrets);
-}
-
-/**
- * The recording of an exchange, every secret redacted (see the top of this file). Pure: the
- * same exchange always gives the same recording. The request body is kept only when it is JSON;
- * the response body is the JSON, `null` when empty, or else the text.
- */
-export function redact(exchange: CapturedExchange): Omit<Recording, "source"> {
-  const secrets = new Set<string>();
-  const { request, response } = exchange;
-  const requestHeaders = redactHeaders(request.headers, secrets);
-  const path = redactUrlParams(request.path, secrets);
-  const requestBody = parseBody(request.body, request.headers);
-  const responseHeaders = redactHeaders(response.headers, secrets);
-  const responseBody = parseBody(response.body, response.headers);
-  const recording = {
-    request: {
-      method: request.method.toUpperCase(),
-      path,
-      headers: requestHeaders,
-      ...(requestBody.kind === "json" ? { body: redactJson(requestBody.value, secrets) } : {}),
-    },
-    response: {
-      status: response.status,
-      headers: responseHeaders,
-      body:
-        responseBody.kind === "empty" ? null
-        : responseBody.kind === "json" ? redactJson(responseBody.value, secrets)
-        : redactText(responseBody.text, response.headers, secrets),
-    },
-  };
-  return scrubSecrets(recording, secrets);
-}
+const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 /** `0001-get-api-3-stacks-200.json`: sequence, method, path without its query, status. */
 export function recordingFileName(sequence: number, method: string, path: string, status: number): string {
@@ -400,26 +161,90 @@ function requestPath(url: string): string {
   }
 }
 
-async function readBody(request: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+/**
+ * Reads a request body whole, up to `limit` bytes. Past the limit it stops reading (the request
+ * is left paused, to be refused); `gone` when the client went away first.
+ */
+function readBody(request: IncomingMessage, limit: number): Promise<{ body: Buffer } | { tooLarge: true } | { gone: true }> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      request.off("data", onData);
+      request.pause();
+      chunks.length = 0;
+      resolve({ tooLarge: true });
+    };
+    request.on("data", onData);
+    request.on("end", () => resolve({ body: Buffer.concat(chunks) }));
+    // After "end" this changes nothing (a promise settles once); before it, the client is gone.
+    request.on("close", () => resolve({ gone: true }));
+    request.on("error", () => resolve({ gone: true }));
+  });
 }
+
+/** A short JSON error answer of the proxy's own. Never quotes a header: headers hold secrets. */
+function answerError(response: ServerResponse, status: number, error: string, message: string): void {
+  const body = JSON.stringify({ error, message });
+  response.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body), Connection: "close" }).end(body);
+}
+
+/** Where exchanges go: one JSON file each in a folder, or one HAR file. */
+interface Sink {
+  /** Writes an exchange; resolves with what onRecord is told. */
+  write(recording: Omit<Recording, "source">, startedAt: Date, durationMs: number): Promise<[string, number?]>;
+}
+
+async function folderSink(outDir: string, source: (startedAt: Date) => string): Promise<Sink> {
+  await mkdir(outDir, { recursive: true });
+  let sequence = await lastSequence(outDir);
+  return {
+    async write(recording, startedAt) {
+      // The sequence is taken when the exchange completes, so exchanges that fail (502) leave no gap.
+      const name = recordingFileName(++sequence, recording.request.method, recording.request.path, recording.response.status);
+      const file = join(outDir, name);
+      await writeFileAtomic(file, `${JSON.stringify({ ...recording, source: source(startedAt) }, null, 2)}\n`);
+      return [file];
+    },
+  };
+}
+
+async function harSink(harFile: string, api: string, origin: string): Promise<Sink> {
+  const writer = await openHarWriter(harFile, {
+    creator: { name: "cloud-contracts record", version: PACKAGE_VERSION },
+    comment: `recorded from ${origin} by cloud-contracts record (${api}); secrets redacted`,
+  });
+  return {
+    async write(recording, startedAt, durationMs) {
+      return [harFile, await writer.add(harEntry(recording, origin, startedAt, durationMs))];
+    },
+  };
+}
+
+/** The request's path without query or fragment, for messages: a query may hold a secret. */
+const bare = (method: string, path: string) => `${method} ${path.split(/[?#]/)[0]}`;
 
 export async function startRecordingProxy(options: RecordingProxyOptions): Promise<RecordingProxy> {
   const api = getApi(options.api).id;
   const target = parseTarget(options.target);
-  const outDir = options.outDir;
+  if ((options.outDir === undefined) === (options.harFile === undefined)) throw new Error("give either outDir (recordings) or harFile (HAR), not both or neither.");
+  const maxBodyBytes = positive(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, "maxBodyBytes");
+  const upstreamTimeoutMs = positive(options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS, "upstreamTimeoutMs");
   const host = options.host ?? "127.0.0.1";
   const onError = options.onError ?? ((error: Error) => console.error(`cloud-contracts record: ${error.message}`));
-  await mkdir(outDir, { recursive: true });
+  const sink = options.harFile !== undefined
+    ? await harSink(options.harFile, api, target.origin)
+    : await folderSink(options.outDir!, (startedAt) => `recorded from ${target.origin} by cloud-contracts record (${api}) at ${startedAt.toISOString()}`);
 
-  let sequence = await lastSequence(outDir);
   const transport = target.protocol === "https:" ? https : http;
   const agent = new transport.Agent({ keepAlive: true });
   /** Exchanges under way, and recordings being written: close() waits for both. */
   const inFlight = new Set<Promise<void>>();
   const writes = new Set<Promise<void>>();
+  /** What close({ abort: true }) cuts: each exchange's upstream request and client answer. */
+  const open = new Set<{ upstream?: ClientRequest; response: ServerResponse }>();
   const track = (set: Set<Promise<void>>, work: Promise<void>) => {
     set.add(work);
     const done = () => void set.delete(work);
@@ -427,26 +252,19 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
   };
 
   function record(exchange: CapturedExchange, startedAt: Date): void {
-    let content: string;
-    let name: string;
+    let recording: Omit<Recording, "source">;
     try {
-      const recording: Recording = {
-        ...redact(exchange),
-        source: `recorded from ${target.origin} by cloud-contracts record (${api}) at ${startedAt.toISOString()}`,
-      };
-      // The sequence is taken when the exchange completes, so exchanges that fail (502) leave no gap.
-      name = recordingFileName(++sequence, recording.request.method, recording.request.path, recording.response.status);
-      content = `${JSON.stringify(recording, null, 2)}\n`;
+      recording = redact(exchange, { maxBodyBytes });
     } catch (error) {
       onError(error as Error);
       return;
     }
-    const file = join(outDir, name);
+    const durationMs = Date.now() - startedAt.getTime();
     track(
       writes,
-      writeFileAtomic(file, content).then(
-        () => options.onRecord?.(file),
-        (error: Error) => onError(new Error(`could not write ${file}: ${error.message}`)),
+      sink.write(recording, startedAt, durationMs).then(
+        ([file, entry]) => options.onRecord?.(file, entry),
+        (error: Error) => onError(new Error(`could not write ${bare(recording.request.method, recording.request.path)}: ${error.message}`)),
       ).catch((error: Error) => onError(error)), // an onRecord that throws
     );
   }
@@ -454,15 +272,30 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
   /** Forwards one exchange; resolves once it is answered and its recording (if any) is under way. */
   async function forward(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const startedAt = new Date();
-    let body: Buffer;
-    try {
-      body = await readBody(request);
-    } catch {
-      response.destroy(); // the client went away mid-request
-      return;
-    }
     const path = target.prefix + requestPath(request.url ?? "/");
     const method = request.method ?? "GET";
+    const exchange: { upstream?: ClientRequest; response: ServerResponse } = { response };
+    open.add(exchange);
+    try {
+      const read = await readBody(request, maxBodyBytes);
+      if ("gone" in read) return void response.destroy(); // the client went away mid-request
+      if ("tooLarge" in read) {
+        onError(new BodyTooLargeError(maxBodyBytes, `the request body of ${bare(method, path)}`, "refused (413), not forwarded"));
+        // The rest of the body is never read: the connection ends with the answer.
+        response.on("finish", () => request.socket.destroy());
+        answerError(response, 413, "Payload Too Large", `cloud-contracts record holds request bodies up to ${maxBodyBytes} bytes (--max-body-bytes); this one was not forwarded.`);
+        return;
+      }
+      await exchangeWithUpstream(request, response, exchange, { method, path, body: read.body, startedAt });
+    } finally {
+      open.delete(exchange);
+    }
+  }
+
+  function exchangeWithUpstream(
+    request: IncomingMessage, response: ServerResponse, exchange: { upstream?: ClientRequest },
+    { method, path, body, startedAt }: { method: string; path: string; body: Buffer; startedAt: Date },
+  ): Promise<void> {
     // `host` is dropped so that node:http sends the target's own. Proxy-Authorization is passed
     // on like any other header: RFC 9110 no longer counts it hop-by-hop, this proxy expects no
     // credentials of its own, and the upstream must get exactly what the client sent.
@@ -473,30 +306,55 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
       headers["Content-Length"] = String(body.length);
     }
 
-    await new Promise<void>((resolve) => {
+    return new Promise<void>((resolve) => {
       const upstream = transport.request({ protocol: target.protocol, hostname: target.hostname, port: target.port, method, path, headers, agent });
+      exchange.upstream = upstream;
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        onError(new Error(`${bare(method, path)}: no complete answer from ${target.origin} within ${upstreamTimeoutMs} ms (--upstream-timeout): not recorded`));
+        if (response.headersSent || response.destroyed) response.destroy();
+        else answerError(response, 504, "Gateway Timeout", `cloud-contracts record got no complete answer from ${target.origin} within ${upstreamTimeoutMs} ms`);
+        upstream.destroy();
+        resolve();
+      }, upstreamTimeoutMs);
+      const finish = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+
       upstream.on("response", (answer) => {
         const answerHeaders = endToEndHeaders(answer.rawHeaders);
         const status = answer.statusCode ?? 502;
         response.writeHead(status, answer.statusMessage, outgoing(answerHeaders));
-        const chunks: Buffer[] = [];
-        answer.on("data", (chunk: Buffer) => chunks.push(chunk));
+        // Held for the recording up to maxBodyBytes; past it, forwarded only.
+        let chunks: Buffer[] | undefined = [];
+        let size = 0;
+        answer.on("data", (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > maxBodyBytes) chunks = undefined;
+          else chunks?.push(chunk);
+        });
         pipeline(answer, response, (error) => {
-          // An answer cut short (upstream or client gone) is not a whole exchange: not recorded.
-          if (!error && answer.complete) {
-            record(
-              {
-                request: { method, path, headers: recorded(requestHeaders), body },
-                response: { status, headers: recorded(answerHeaders), body: Buffer.concat(chunks) },
-              },
-              startedAt,
-            );
+          // An answer cut short (upstream or client gone, timeout) is not a whole exchange: not recorded.
+          if (!error && answer.complete && !timedOut) {
+            if (!chunks) onError(new BodyTooLargeError(maxBodyBytes, `the answer to ${bare(method, path)}`));
+            else {
+              record(
+                {
+                  request: { method, path, headers: recorded(requestHeaders), body },
+                  response: { status, headers: recorded(answerHeaders), body: Buffer.concat(chunks) },
+                },
+                startedAt,
+              );
+            }
           }
-          resolve();
+          finish();
         });
       });
       upstream.on("error", (error: NodeJS.ErrnoException) => {
-        if (response.headersSent) {
+        if (timedOut) return;
+        if (response.headersSent || response.destroyed) {
           response.destroy();
         } else {
           // Only the code and the origin: a message could quote a header, and headers hold secrets.
@@ -504,11 +362,14 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
           const message = JSON.stringify({ error: "Bad Gateway", message: `cloud-contracts record could not reach ${target.origin} (${code})` });
           response.writeHead(502, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(message) }).end(message);
         }
-        resolve();
+        finish();
       });
       // The client hung up before the answer was through: stop the upstream request too.
       response.on("close", () => {
-        if (!response.writableFinished) upstream.destroy();
+        if (!response.writableFinished) {
+          upstream.destroy();
+          finish();
+        }
       });
       upstream.end(body.length > 0 ? body : undefined);
     });
@@ -532,9 +393,15 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
   return {
     url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
     port,
-    async close() {
+    async close({ abort = false } = {}) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      if (abort) {
+        for (const { upstream, response } of open) {
+          upstream?.destroy();
+          response.destroy();
+        }
+      }
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
       // Keep-alive connections that went idle after close() was called are ended here.
       server.closeAllConnections();
@@ -543,4 +410,9 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
       agent.destroy();
     },
   };
+}
+
+function positive(value: number, name: string): number {
+  if (!(Number.isFinite(value) && value > 0)) throw new TypeError(`${name}: expected a positive number, got ${String(value)}.`);
+  return value;
 }

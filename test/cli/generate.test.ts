@@ -1,6 +1,6 @@
 /** `cloud-contracts generate`: a consumer regenerating an API's contract and types into its repo. */
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -52,6 +52,20 @@ describe("cloud-contracts generate", () => {
     expect(refused.stderr).toContain("schema.d.ts exists and was not written by cloud-contracts generate");
     expect(await readFile(join(out, "schema.d.ts"), "utf8")).toBe(mine);
     expect(await readFile(join(out, "openapi.json"), "utf8")).toBe(before);
+  });
+
+  it("writes all its files or none: a failed run changes nothing, and the next one is not refused", async () => {
+    const fresh = await mkdtemp(join(tmpdir(), "cloud-contracts-generate-"));
+    await mkdir(join(fresh, "schema.d.ts")); // a folder where the types go
+    const failed = await cli("generate", "--api", "cvm", "--out", fresh);
+    expect(failed.code).toBe(2);
+    expect(failed.stderr).toContain(`generate: ${join(fresh, "schema.d.ts")} is in the way and is not a file; nothing was written.`);
+    expect(await readdir(fresh)).toEqual(["schema.d.ts"]);
+    await rm(join(fresh, "schema.d.ts"), { recursive: true });
+    const next = await cli("generate", "--api", "cvm", "--out", fresh);
+    expect(next.code).toBe(0);
+    expect((await readdir(fresh)).sort()).toEqual([".cloud-api-contracts.json", "openapi.json", "schema.d.ts"]);
+    await rm(fresh, { recursive: true, force: true });
   });
 
   it("overwrites with --force", async () => {

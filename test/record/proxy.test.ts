@@ -9,10 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  isSecretHeader, recordingFileName, redact, redactJson, redactUrlParams, REDACTED, scrubSecrets,
-  startRecordingProxy, type Recording, type RecordingProxy, type RecordingProxyOptions,
-} from "../../src/record/proxy.ts";
+import { recordingFileName, startRecordingProxy, type RecordingProxy, type RecordingProxyOptions } from "../../src/record/proxy.ts";
+import { isSecretHeader, redact, redactJson, redactUrlParams, REDACTED, scrubSecrets, type Recording } from "../../src/record/redact.ts";
 
 /** A unique marker per position; letters and digits only, so no encoding can hide it from a byte search. */
 const canary = (label: string) => `CANARY${label}${randomBytes(8).toString("hex")}`;
