@@ -15,6 +15,7 @@
  * contract writes them (`{name}` parameters, no query string but `?operation=<name>`).
  */
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -25,11 +26,17 @@ export interface ReferenceConfig {
   repository: string;
   /** Branch or tag the commit was taken from (for the reader). */
   branch?: string;
-  /** The revision the contract follows; a full or abbreviated commit id. */
-  commit: string;
+  /** The revision the contract follows; a full or abbreviated commit id (unless `pages` names one per page). */
+  commit?: string;
   /** Files to read, in order; `*` matches within one path segment. */
-  files: string[];
-  /** How request lines are written: `slate` (CloudMC's and Cloud 66's Slate pages), `zpy` (CVM's ZippyDoc). */
+  files?: string[];
+  /**
+   * Instead of `commit` and `files`: a TSV beside reference.yaml listing each page read (`path`,
+   * `commit`), for a reference whose pages are read at the commit of their newest version (a
+   * repository too large to read at one revision here, such as mongodb/docs).
+   */
+  pages?: string;
+  /** How request lines are written: `slate` (CloudMC's and Cloud 66's Slate pages), `zpy` (CVM's ZippyDoc), `rst` (MongoDB's docs). */
   format: keyof typeof EXTRACTORS;
   /** A prefix every request line starts with that the contract's server carries instead. */
   stripPrefix?: string;
@@ -42,7 +49,11 @@ export interface ReferenceConfig {
   leftOut?: { method: string; path: string; reason: string }[];
   /** Calls a page documents without a request line: `sample` is text the file must contain (its HTTP sample). */
   unlisted?: { method: string; path: string; file: string; sample: string; reason: string }[];
-  deprecated?: { method: string; path: string; file: string; removedIn: string; replacement: string }[];
+  /**
+   * A form the reference dropped (`removedIn`: the commit that removed its request line from
+   * `file`), or one it still documents but marks deprecated (`marker`: text of `file` that says so).
+   */
+  deprecated?: { method: string; path: string; file: string; removedIn?: string; marker?: string; replacement: string }[];
 }
 
 export interface RequestLine {
@@ -89,7 +100,29 @@ function zpyRequestLines(text: string): RequestLine[] {
   }));
 }
 
-const EXTRACTORS = { slate: slateRequestLines, zpy: zpyRequestLines } satisfies Record<string, (text: string) => RequestLine[]>;
+/**
+ * reStructuredText pages (MongoDB's docs): a request line is an indented `GET /groups/{PROJECT-ID}`
+ * alone in a `.. code-block::` (`http`, `none` or `sh`) under a page's "Resource" or "Syntax"
+ * heading. Some pages write a placeholder without braces (`/clusters/CLUSTER-ID/checkpoints`) or
+ * the path without its leading slash: both are read as the others.
+ */
+function rstRequestLines(text: string): RequestLine[] {
+  const found: RequestLine[] = [];
+  const lines = text.split("\n");
+  const requestLine = new RegExp(`^\\s+(${METHODS}) (/\\S*|[\\w{]\\S*)\\s*$`, "i");
+  const placeholder = (segment: string) => (/^[A-Z][A-Z0-9-]*ID$/.test(segment) ? `{${segment}}` : segment);
+  for (let index = 0; index < lines.length; index++) {
+    if (!/^\s*\.\. code-block:: (http|none|sh)\s*$/.test(lines[index]!)) continue;
+    let next = index + 1;
+    while (next < lines.length && (lines[next]!.trim() === "" || /^\s+:\w[\w-]*:/.test(lines[next]!))) next++;
+    for (let match; next < lines.length && (match = requestLine.exec(lines[next]!)); next++) {
+      found.push({ method: match[1]!.toUpperCase(), path: normalizePath(match[2]!.split("/").map(placeholder).join("/")) });
+    }
+  }
+  return found;
+}
+
+const EXTRACTORS = { slate: slateRequestLines, zpy: zpyRequestLines, rst: rstRequestLines } satisfies Record<string, (text: string) => RequestLine[]>;
 
 /** The request lines of one page written in `format`. */
 export const extractRequestLines = (format: ReferenceConfig["format"], text: string): RequestLine[] => EXTRACTORS[format](text);
@@ -107,7 +140,7 @@ export function normalizePath(target: string): string {
   const clean =
     pathname
       .replace(/#\{([^}]+)\}/g, "{$1}") // Ruby interpolation in a request line: `/servers/#{server_id}/reboot_server`
-      .replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, "{$1}")
+      .replace(/(^|\/):([A-Za-z_][A-Za-z0-9_]*)/g, "$1{$2}")
       .replace(/\/+$/, "") || "/";
   return operation ? `${clean}?operation=${operation}` : clean;
 }
@@ -141,22 +174,62 @@ function linesOf(config: ReferenceConfig, text: string): RequestLine[] {
   return lines.map(({ method, path }) => ({ method, path: path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}?`) ? path.slice(prefix.length) : path }));
 }
 
-/** Builds the inventory of `config`'s revision from the clone at `repo`. */
-export function buildInventory(config: ReferenceConfig, repo: string, where = "reference.yaml"): InventoryLine[] {
-  if (!(config.format in EXTRACTORS)) throw new StepError(`${where}: format "${config.format}" is not one of ${Object.keys(EXTRACTORS).join(", ")}.`);
+/** Where the reference's pages are read: a clone (any commit, with history) or an export of pages. */
+export type ReferenceSource = { repo: string } | { dir: string };
+
+interface Page {
+  file: string;
+  /** The commit the page is read at, as written in the inventory (8 characters). */
+  commit: string;
+  text: string;
+}
+
+/** The pages `config` names, read from `source`. */
+function readPages(config: ReferenceConfig, source: ReferenceSource, manifest: string | undefined, where: string): Page[] {
+  if (manifest !== undefined) {
+    return manifest.split("\n").filter((line) => line.trim() && !line.startsWith("#")).map((line, index) => {
+      const [file = "", commit = ""] = line.split("\t");
+      if (!file || !/^[0-9a-f]{7,40}$/.test(commit)) throw new StepError(`${where}: pages line ${index + 1}: expected <path><TAB><commit>, got "${line}".`);
+      const text = "repo" in source ? fileAt(source.repo, commit, file) : readIfExists(join(source.dir, file));
+      if (text === undefined) throw new StepError(`${where}: ${file} at ${commit.slice(0, 8)} is not in ${"repo" in source ? source.repo : source.dir}.`);
+      return { file, commit: commit.slice(0, 8), text };
+    });
+  }
+  if (!("repo" in source)) throw new StepError(`${where}: reading an export of pages (--dir) needs a "pages" list; this config reads a clone (--repo).`);
+  if (!config.commit || !config.files) throw new StepError(`${where}: "commit" and "files" are required without "pages".`);
   let commit: string;
   try {
-    commit = git(repo, "rev-parse", "--verify", "--quiet", `${config.commit}^{commit}`).trim();
+    commit = git(source.repo, "rev-parse", "--verify", "--quiet", `${config.commit}^{commit}`).trim();
   } catch {
-    throw new StepError(`${where}: commit ${config.commit} is not in ${repo} (is it a clone of ${config.repository}?).`);
+    throw new StepError(`${where}: commit ${config.commit} is not in ${source.repo} (is it a clone of ${config.repository}?).`);
   }
-  const short = commit.slice(0, 8);
-  const tree = git(repo, "ls-tree", "-r", "--name-only", commit).split("\n").filter(Boolean);
+  const tree = git(source.repo, "ls-tree", "-r", "--name-only", commit).split("\n").filter(Boolean);
   const files = config.files.flatMap((glob) => {
     const matching = tree.filter((file) => globPattern(glob).test(file));
-    if (matching.length === 0) throw new StepError(`${where}: files: "${glob}" matches nothing at ${short}.`);
+    if (matching.length === 0) throw new StepError(`${where}: files: "${glob}" matches nothing at ${commit.slice(0, 8)}.`);
     return matching;
   });
+  return [...new Set(files)].map((file) => ({ file, commit: commit.slice(0, 8), text: fileAt(source.repo, commit, file)! }));
+}
+
+function readIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Builds the inventory of `config`'s revision from `source` (a clone; or, with a `pages` list, an
+ * export of those pages); `manifest` is the text of that list.
+ */
+export function buildInventory(config: ReferenceConfig, source: ReferenceSource | string, where = "reference.yaml", manifest?: string): InventoryLine[] {
+  if (!(config.format in EXTRACTORS)) throw new StepError(`${where}: format "${config.format}" is not one of ${Object.keys(EXTRACTORS).join(", ")}.`);
+  const from: ReferenceSource = typeof source === "string" ? { repo: source } : source;
+  const pages = readPages(config, from, manifest, where);
+  const pageOf = new Map(pages.map((page) => [page.file, page]));
+  const revision = pages[0]?.commit ?? "";
 
   const decisionKey = (entry: { method: string; path: string }) => endpointKey(entry.method, normalizePath(entry.path));
   const renames = new Map((config.rename ?? []).map((entry) => [`${decisionKey(entry)} #${entry.occurrence ?? 1}`, entry]));
@@ -167,8 +240,8 @@ export function buildInventory(config: ReferenceConfig, repo: string, where = "r
   const listed = new Set<string>();
   const inventory: InventoryLine[] = [];
   const occurrences = new Map<string, number>();
-  for (const file of [...new Set(files)]) {
-    for (const line of linesOf(config, fileAt(repo, commit, file)!)) {
+  for (const page of pages) {
+    for (const line of linesOf(config, page.text)) {
       const key = endpointKey(line.method, line.path);
       const occurrence = (occurrences.get(key) ?? 0) + 1;
       occurrences.set(key, occurrence);
@@ -178,15 +251,15 @@ export function buildInventory(config: ReferenceConfig, repo: string, where = "r
       if (rename) used.add(`rename ${key} #${occurrence}`);
       if (omitted) used.add(`leftOut ${key}`);
       seen.add(key);
-      // The same call written twice (two examples of one request) is listed once.
+      // The same call written twice (two examples of one request, two pages of one call) is listed once.
       const target = endpointKey(method, path);
       if (listed.has(target)) continue;
       listed.add(target);
       inventory.push({
         method,
         path,
-        file,
-        commit: short,
+        file: page.file,
+        commit: page.commit,
         status: omitted ? `left out: ${omitted.reason}` : "described",
         note: rename ? `request line: ${line.method} ${line.path}; ${rename.reason}` : "",
       });
@@ -195,18 +268,19 @@ export function buildInventory(config: ReferenceConfig, repo: string, where = "r
   for (const entry of config.unlisted ?? []) {
     const key = decisionKey(entry);
     const name = `${where}: unlisted: ${entry.method} ${entry.path}`;
-    if (seen.has(key)) throw new StepError(`${name} has a request line at ${short}: it needs no unlisted entry.`);
-    if (!files.includes(entry.file)) throw new StepError(`${name}: ${entry.file} is not one of the files read.`);
-    if (!fileAt(repo, commit, entry.file)!.includes(entry.sample)) throw new StepError(`${name}: ${entry.file} does not contain "${entry.sample}" at ${short}.`);
+    const page = pageOf.get(entry.file);
+    if (seen.has(key)) throw new StepError(`${name} has a request line at ${revision}: it needs no unlisted entry.`);
+    if (!page) throw new StepError(`${name}: ${entry.file} is not one of the files read.`);
+    if (!page.text.includes(entry.sample)) throw new StepError(`${name}: ${entry.file} does not contain "${entry.sample}" at ${page.commit}.`);
     seen.add(key);
     listed.add(key);
-    inventory.push({ method: entry.method, path: normalizePath(entry.path), file: entry.file, commit: short, status: "described", note: entry.reason });
+    inventory.push({ method: entry.method, path: normalizePath(entry.path), file: entry.file, commit: page.commit, status: "described", note: entry.reason });
   }
   for (const [kind, entries] of [["rename", config.rename ?? []], ["leftOut", config.leftOut ?? []]] as const) {
     for (const entry of entries) {
       const occurrence = kind === "rename" ? ` #${(entry as { occurrence?: number }).occurrence ?? 1}` : "";
       if (!used.has(`${kind} ${decisionKey(entry)}${occurrence}`)) {
-        throw new StepError(`${where}: ${kind}: ${entry.method} ${entry.path} is no request line of the reference at ${short}.`);
+        throw new StepError(`${where}: ${kind}: ${entry.method} ${entry.path} is no request line of the reference at ${revision}.`);
       }
     }
   }
@@ -214,16 +288,27 @@ export function buildInventory(config: ReferenceConfig, repo: string, where = "r
   for (const entry of config.deprecated ?? []) {
     const key = decisionKey(entry);
     const name = `${where}: deprecated: ${entry.method} ${entry.path}`;
-    if (seen.has(key)) throw new StepError(`${name} is still a request line at ${short}: it is current, not deprecated.`);
+    if (entry.marker !== undefined) {
+      // Still documented, and marked deprecated by the vendor on the page itself.
+      const page = pageOf.get(entry.file);
+      if (!page) throw new StepError(`${name}: ${entry.file} is not one of the files read.`);
+      if (!page.text.includes(entry.marker)) throw new StepError(`${name}: ${entry.file} does not say "${entry.marker}" at ${page.commit}.`);
+      const described = inventory.findIndex((line) => endpointKey(line.method, line.path) === key);
+      if (described !== -1) inventory.splice(described, 1);
+      inventory.push({ method: entry.method, path: normalizePath(entry.path), file: entry.file, commit: page.commit, status: "deprecated", note: `the reference marks it deprecated; ${entry.replacement === "none" ? "no replacement" : `use ${entry.replacement}`}` });
+      continue;
+    }
+    if (!("repo" in from)) throw new StepError(`${name}: removedIn needs the reference's history (--repo), or give a marker.`);
+    if (seen.has(key)) throw new StepError(`${name} is still a request line at ${revision}: it is current, not deprecated.`);
     let removedIn: string;
     let date: string;
     try {
-      [removedIn = "", date = ""] = git(repo, "log", "-1", "--format=%H %as", `${entry.removedIn}^{commit}`).trim().split(" ");
+      [removedIn = "", date = ""] = git(from.repo, "log", "-1", "--format=%H %as", `${entry.removedIn}^{commit}`).trim().split(" ");
     } catch {
-      throw new StepError(`${name}: removedIn ${entry.removedIn} is not a commit of ${repo}.`);
+      throw new StepError(`${name}: removedIn ${entry.removedIn} is not a commit of ${from.repo}.`);
     }
     const has = (at: string) => {
-      const text = fileAt(repo, at, entry.file);
+      const text = fileAt(from.repo, at, entry.file);
       return text !== undefined && linesOf(config, text).some((line) => endpointKey(line.method, line.path) === key);
     };
     if (!has(`${removedIn}^`)) throw new StepError(`${name}: ${entry.file} has no such request line before ${removedIn.slice(0, 8)}.`);
@@ -266,30 +351,36 @@ export async function readReferenceConfig(id: string, root = ROOT): Promise<Refe
   } catch (error) {
     throw new StepError(`Cannot read ${path}: ${(error as Error).message}`);
   }
-  for (const field of ["repository", "commit", "files", "format"] as const) {
+  for (const field of ["repository", "format"] as const) {
     if (!config?.[field]) throw new StepError(`${path}: "${field}" is missing.`);
   }
+  if (!config.pages && (!config.commit || !config.files)) throw new StepError(`${path}: give "commit" and "files", or "pages".`);
   return config;
 }
 
 runIfMain(import.meta.url, async (argv) => {
-  const usage = "Usage: npm run reference -- <api-id> --repo <clone of the reference> [--check]";
+  const usage = "Usage: npm run reference -- <api-id> (--repo <clone of the reference> | --dir <export of its pages>) [--check]";
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { repo: { type: "string" }, check: { type: "boolean" } } });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { repo: { type: "string" }, dir: { type: "string" }, check: { type: "boolean" } } });
   } catch (error) {
     throw new StepError(`${(error as Error).message}\n${usage}`);
   }
   const [id, ...rest] = parsed.positionals;
   if (!id || rest.length > 0) throw new StepError(`Expected one API id.\n${usage}`);
-  if (!parsed.values.repo) throw new StepError(`--repo is required: a local clone of the API's reference.\n${usage}`);
+  const { repo, dir } = parsed.values;
+  if (!repo === !dir) throw new StepError(`Give one of --repo (a local clone of the API's reference) or --dir (an export of the pages its "pages" list names).\n${usage}`);
   const config = await readReferenceConfig(id);
-  const text = renderInventory(buildInventory(config, parsed.values.repo, `spec/${id}/reference.yaml`));
+  const where = `spec/${id}/reference.yaml`;
+  const manifest = config.pages === undefined ? undefined : await readFile(join(ROOT, "spec", id, config.pages), "utf8").catch((error: Error) => {
+    throw new StepError(`${where}: cannot read pages list ${config.pages}: ${error.message}`);
+  });
+  const text = renderInventory(buildInventory(config, repo ? { repo } : { dir: dir! }, where, manifest));
   const target = join(ROOT, "spec", id, "reference.tsv");
   if (parsed.values.check) {
     const current = await readFile(target, "utf8").catch(() => "");
     if (current !== text) throw new StepError(`spec/${id}/reference.tsv is not what the reference gives: run npm run reference -- ${id} --repo <clone>.`);
-    console.log(`spec/${id}/reference.tsv matches ${config.repository}@${config.commit}.`);
+    console.log(`spec/${id}/reference.tsv matches ${config.repository}${config.commit ? `@${config.commit}` : ` (${config.pages})`}.`);
     return;
   }
   await writeFileAtomic(target, text);

@@ -269,7 +269,7 @@ export interface paths {
         head?: never;
         /**
          * Update a project invitation by user name
-         * @description Replaces the roles of the pending invitation sent to `username`.
+         * @description Replaces the roles of the pending invitation sent to `username`; the body needs both `username` and `roles` (the page marks both Required).
          */
         patch: operations["updateProjectInvitation"];
         trace?: never;
@@ -3724,6 +3724,950 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/orgs/{orgId}/federationSettings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the organization.
+                 * @example 5980cfdf0b6d97029d82f86e
+                 */
+                orgId: components["parameters"]["OrgId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get the federation configuration of an organization
+         * @description Returns the federated authentication configuration the organization belongs to: its ID
+         *     (the `federationSettingsId` of the other federation calls), the federated domains and the
+         *     identity provider. Requires the Organization Owner role.
+         */
+        get: operations["getOrgFederationSettings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/federationSettings/{federationSettingsId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the federated authentication configuration (24 hexadecimal digits); `GET /orgs/{orgId}/federationSettings` returns it as `id`.
+                 * @example 5e8cc670a16506712e0b1e95
+                 */
+                federationSettingsId: components["parameters"]["FederationSettingsId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a federation
+         * @description Removes one federation and all its data, including the identity providers and domains it
+         *     describes. Fails while more than one organization is connected to the federation; requires
+         *     the Organization Owner role in the last connected organization. The page documents no
+         *     response body; its status is not shown, and the contract follows the other removals of the
+         *     API with 204.
+         */
+        delete: operations["deleteFederationSettings"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/federationSettings/{federationSettingsId}/connectedOrgConfigs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the federated authentication configuration (24 hexadecimal digits); `GET /orgs/{orgId}/federationSettings` returns it as `id`.
+                 * @example 5e8cc670a16506712e0b1e95
+                 */
+                federationSettingsId: components["parameters"]["FederationSettingsId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List the connected organizations of a federation
+         * @description Returns one page of the organizations connected to the federation, with their domain
+         *     restrictions, identity provider and role mappings. Requires the Organization Owner role in
+         *     at least one connected organization.
+         */
+        get: operations["listConnectedOrgConfigs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the federated authentication configuration (24 hexadecimal digits); `GET /orgs/{orgId}/federationSettings` returns it as `id`.
+                 * @example 5e8cc670a16506712e0b1e95
+                 */
+                federationSettingsId: components["parameters"]["FederationSettingsId"];
+                /**
+                 * @description ID of the organization.
+                 * @example 5980cfdf0b6d97029d82f86e
+                 */
+                orgId: components["parameters"]["OrgId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get one connected organization
+         * @description Returns how one organization is connected to the federation. Requires the Organization
+         *     Owner role. The request line ends with a slash (`.../connectedOrgConfigs/{ORG-ID}/`), the
+         *     curl example does not; the contract follows the curl example.
+         */
+        get: operations["getConnectedOrgConfig"];
+        put?: never;
+        post?: never;
+        /**
+         * Remove one organization from a federation
+         * @description Disconnects one organization from the federation. Fails for the federation's last
+         *     organization (remove the federation instead). Requires the Organization Owner role. The page
+         *     documents no response body and no status; the contract uses 204 like the API's other
+         *     removals.
+         */
+        delete: operations["removeConnectedOrgConfig"];
+        options?: never;
+        head?: never;
+        /**
+         * Update one connected organization
+         * @description Changes how one organization is connected to the federation: domain restriction, allowed
+         *     domains, identity provider, default roles and role mappings. Arrays given replace the
+         *     current ones; a null `identityProviderId` disconnects the organization from its identity
+         *     provider. Requires the Organization Owner role. The request line ends with a slash, the curl
+         *     example does not; the contract follows the curl example.
+         */
+        patch: operations["updateConnectedOrgConfig"];
+        trace?: never;
+    };
+    "/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the federated authentication configuration (24 hexadecimal digits); `GET /orgs/{orgId}/federationSettings` returns it as `id`.
+                 * @example 5e8cc670a16506712e0b1e95
+                 */
+                federationSettingsId: components["parameters"]["FederationSettingsId"];
+                /**
+                 * @description ID of the organization.
+                 * @example 5980cfdf0b6d97029d82f86e
+                 */
+                orgId: components["parameters"]["OrgId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List the role mappings of a connected organization
+         * @description Returns the role mappings of one organization in the federation: for each identity provider
+         *     group, the organization and project roles its users receive. Requires the Organization Owner
+         *     role; the API key needs no access list for this resource. The Cloud Manager form of this
+         *     page is not in the stored copy of the reference (only the shared page's Atlas form is); the
+         *     Cloud Manager federation page (federation-configuration.txt) lists the call.
+         */
+        get: operations["listRoleMappings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings/{roleMappingId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the federated authentication configuration (24 hexadecimal digits); `GET /orgs/{orgId}/federationSettings` returns it as `id`.
+                 * @example 5e8cc670a16506712e0b1e95
+                 */
+                federationSettingsId: components["parameters"]["FederationSettingsId"];
+                /**
+                 * @description ID of the organization.
+                 * @example 5980cfdf0b6d97029d82f86e
+                 */
+                orgId: components["parameters"]["OrgId"];
+                /**
+                 * @description ID of the role mapping (24 hexadecimal digits).
+                 * @example 61d88e15e6cc044270a36fce
+                 */
+                roleMappingId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Get one role mapping
+         * @description Returns one role mapping of an organization in the federation. Requires the Organization Owner role.
+         */
+        get: operations["getRoleMapping"];
+        put?: never;
+        post?: never;
+        /**
+         * Remove one role mapping
+         * @description Removes one role mapping from an organization in the federation. Requires the Organization
+         *     Owner role. The request line says DELETE; the page's curl example sends GET (a copy of the
+         *     read call), so the contract follows the request line. No response body is documented; the
+         *     status is not shown and 204 is used like the API's other removals.
+         */
+        delete: operations["deleteRoleMapping"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/federationSettings/{federationSettingsId}/identityProviders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the federated authentication configuration (24 hexadecimal digits); `GET /orgs/{orgId}/federationSettings` returns it as `id`.
+                 * @example 5e8cc670a16506712e0b1e95
+                 */
+                federationSettingsId: components["parameters"]["FederationSettingsId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List the identity providers of a federation
+         * @description Returns one page of the SAML identity providers of the federation. Requires the
+         *     Organization Owner role in at least one connected organization. The request line ends with
+         *     a slash, the curl example does not; the contract follows the curl example.
+         */
+        get: operations["listIdentityProviders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/federationSettings/{federationSettingsId}/identityProviders/{identityProviderId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the federated authentication configuration (24 hexadecimal digits); `GET /orgs/{orgId}/federationSettings` returns it as `id`.
+                 * @example 5e8cc670a16506712e0b1e95
+                 */
+                federationSettingsId: components["parameters"]["FederationSettingsId"];
+                /**
+                 * @description ID of the identity provider (`oktaIdpId`); 20 characters. The reference calls it hexadecimal (one page says 24 digits); its examples are alphanumeric.
+                 * @example 1234567890abcdefghij
+                 */
+                identityProviderId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Get one identity provider
+         * @description Returns one SAML identity provider of the federation. The Cloud Manager federation page
+         *     (federation-configuration.txt) lists this call and links it to
+         *     source/reference/api/identity-provider-return-one.txt, but that page's Cloud Manager form
+         *     is a copy of the metadata page (title, request line and example all describe
+         *     `.../identityProviders/{IDP-ID}/metadata.xml`). The answer is described here as the
+         *     identity provider objects of the list call (identity-provider-return-all.txt), which the
+         *     shared page's Atlas form also returns for this path.
+         */
+        get: operations["getIdentityProvider"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/federationSettings/{federationSettingsId}/identityProviders/{identityProviderId}/metadata.xml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the federated authentication configuration (24 hexadecimal digits); `GET /orgs/{orgId}/federationSettings` returns it as `id`.
+                 * @example 5e8cc670a16506712e0b1e95
+                 */
+                federationSettingsId: components["parameters"]["FederationSettingsId"];
+                /**
+                 * @description ID of the identity provider (`oktaIdpId`); 20 characters. The reference calls it a 20-hexadecimal digit string (a second copy of the page says 24); its examples are alphanumeric.
+                 * @example 1234567890abcdefghij
+                 */
+                identityProviderId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Get the SAML metadata of an identity provider
+         * @description Returns the SAML metadata XML file of one identity provider of the federation. Requires the
+         *     Organization Owner role in at least one connected organization. The answer is XML
+         *     (`Accept: application/xml`), not JSON; errors are the API's JSON error documents.
+         */
+        get: operations["getIdentityProviderMetadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/groups/{groupId}/controlledFeature": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the project (the API calls projects groups).
+                 * @example 5e2211c17a3e5a48f5497de3
+                 */
+                groupId: components["parameters"]["GroupId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get the feature control policies of a project
+         * @description Returns the feature control policies of a project and the external system that manages it.
+         *     Requires the Project Owner role. The documented answer shows a `_id`, not `id`. The pages'
+         *     curl examples call `https://{OPSMANAGER-HOST}:{PORT}/api/public/v1.0/...` (an Ops Manager
+         *     host); the path is the public API's.
+         */
+        get: operations["getControlledFeature"];
+        /**
+         * Update the feature control policies of a project
+         * @description Replaces the feature control policies of a project: send every policy to keep, since a
+         *     policy left out is removed. Requires the Project Owner role.
+         */
+        put: operations["updateControlledFeature"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/groups/availablePolicies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the available feature control policies
+         * @description Returns the feature control policies that can be set on projects. Any authenticated user or
+         *     API key may call it. The page's response table and example are those of a project's policy
+         *     document (same fields, with a project `_id`); the Go client also decodes the answer into its
+         *     project policy type. `/groups/availablePolicies` sits beside `/groups/{groupId}`: the
+         *     literal segment wins.
+         */
+        get: operations["listAvailablePolicies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orgs/{orgId}/liveExport/migrationLink": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the organization.
+                 * @example 5980cfdf0b6d97029d82f86e
+                 */
+                orgId: components["parameters"]["OrgId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Connect an organization with an Atlas organization
+         * @description Connects the source Cloud Manager organization with a target Atlas organization, using a
+         *     link-token generated in Atlas, so that its deployments can be live-migrated to Atlas
+         *     clusters. Requires the Organization Owner role. The page's header include answers
+         *     `201 Created`. Its curl example posts to
+         *     `https://{OPSMANAGER-HOST}:{PORT}/api/atlas/v1.0/orgs/{orgId}/liveExport/migrationLink`
+         *     (another product's host and base path); the contract follows the request line, under the
+         *     public API's base URL like the sibling pages and the Go client.
+         */
+        post: operations["createLiveMigrationLink"];
+        /**
+         * Remove the connection to an Atlas organization
+         * @description Removes the connection between the source Cloud Manager organization and the target Atlas
+         *     organization, which stops the synchronization. Requires the Organization Owner role.
+         */
+        delete: operations["deleteLiveMigrationLink"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orgs/{orgId}/liveExport/migrationLink/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the organization.
+                 * @example 5980cfdf0b6d97029d82f86e
+                 */
+                orgId: components["parameters"]["OrgId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get the status of the connection to an Atlas organization
+         * @description Returns the state of the connection between the source Cloud Manager organization and the
+         *     target Atlas organization. Requires the Organization Owner role.
+         */
+        get: operations["getLiveMigrationLinkStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/groups/{groupId}/collStats/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the project (the API calls projects groups).
+                 * @example 5e2211c17a3e5a48f5497de3
+                 */
+                groupId: components["parameters"]["GroupId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List the query latency metrics of a project
+         * @description Returns every query latency metric name available in the project at the time of the request, with its units.
+         */
+        get: operations["listQueryLatencyMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/groups/{groupId}/clusters/{clusterId}/collStats/pinned": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the project (the API calls projects groups).
+                 * @example 5e2211c17a3e5a48f5497de3
+                 */
+                groupId: components["parameters"]["GroupId"];
+                /**
+                 * @description ID of the cluster (the query latency pages call it `hostClusterId`); it is the `id` of `GET /groups/{groupId}/clusters`.
+                 * @example 5e2211c17a3e5a48f5497e0a
+                 */
+                clusterId: components["parameters"]["QueryLatencyClusterId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get the pinned namespaces of a cluster
+         * @description Returns the namespaces pinned for collection-level query latency collection on the cluster (up to five are shown in the query latency charts).
+         */
+        get: operations["getPinnedNamespaces"];
+        /**
+         * Pin namespaces of a cluster
+         * @description Pins a list of namespaces for collection-level query latency collection on the cluster:
+         *     creates the cluster's pinned list or replaces it. The page's header include answers
+         *     `201 Created`.
+         */
+        put: operations["pinNamespaces"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Add pinned namespaces to a cluster
+         * @description Adds namespaces to the cluster's existing pinned list. The page's header include answers `201 Created`.
+         */
+        patch: operations["addPinnedNamespaces"];
+        trace?: never;
+    };
+    "/groups/{groupId}/clusters/{clusterId}/collStats/unpin": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the project (the API calls projects groups).
+                 * @example 5e2211c17a3e5a48f5497de3
+                 */
+                groupId: components["parameters"]["GroupId"];
+                /**
+                 * @description ID of the cluster (the query latency pages call it `hostClusterId`); it is the `id` of `GET /groups/{groupId}/clusters`.
+                 * @example 5e2211c17a3e5a48f5497e0a
+                 */
+                clusterId: components["parameters"]["QueryLatencyClusterId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Unpin namespaces of a cluster
+         * @description Removes the given namespaces from the cluster's pinned list and returns what stays pinned.
+         */
+        patch: operations["unpinNamespaces"];
+        trace?: never;
+    };
+    "/groups/{groupId}/clusters/{clusterId}/{clusterView}/{databaseName}/{collectionName}/collStats/measurements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the project (the API calls projects groups).
+                 * @example 5e2211c17a3e5a48f5497de3
+                 */
+                groupId: components["parameters"]["GroupId"];
+                /**
+                 * @description ID of the cluster (the query latency pages call it `hostClusterId`); it is the `id` of `GET /groups/{groupId}/clusters`.
+                 * @example 5e2211c17a3e5a48f5497e0a
+                 */
+                clusterId: components["parameters"]["QueryLatencyClusterId"];
+                /**
+                 * @description Which members of the cluster the figures cover.
+                 * @example PRIMARY
+                 */
+                clusterView: components["parameters"]["ClusterView"];
+                /**
+                 * @description Name of the database.
+                 * @example sample_mflix
+                 */
+                databaseName: string;
+                /**
+                 * @description Name of the collection.
+                 * @example movies
+                 */
+                collectionName: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Get the cluster-level query latency of a namespace
+         * @description Returns query latency time series of one namespace for the cluster's primary, secondaries
+         *     or individual processes (`clusterView`). Choose the span with `period` or `start` and `end`
+         *     and the metrics with `metrics`.
+         */
+        get: operations["getClusterQueryLatencyMeasurements"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/groups/{groupId}/clusters/{clusterId}/{clusterView}/collStats/namespaces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the project (the API calls projects groups).
+                 * @example 5e2211c17a3e5a48f5497de3
+                 */
+                groupId: components["parameters"]["GroupId"];
+                /**
+                 * @description ID of the cluster (the query latency pages call it `hostClusterId`); it is the `id` of `GET /groups/{groupId}/clusters`.
+                 * @example 5e2211c17a3e5a48f5497e0a
+                 */
+                clusterId: components["parameters"]["QueryLatencyClusterId"];
+                /**
+                 * @description Which members of the cluster the figures cover.
+                 * @example PRIMARY
+                 */
+                clusterView: components["parameters"]["ClusterView"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a cluster's namespaces ranked by execution time
+         * @description Returns a subset of the cluster's namespaces sorted by total execution time, highest first, within the time window (`period`, or `start` and `end`).
+         */
+        get: operations["listClusterRankedNamespaces"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/groups/{groupId}/hosts/{hostId}/{databaseName}/{collectionName}/collStats/measurements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the project (the API calls projects groups).
+                 * @example 5e2211c17a3e5a48f5497de3
+                 */
+                groupId: components["parameters"]["GroupId"];
+                /**
+                 * @description ID of the host (the MongoDB process).
+                 * @example 680ab316473d6b28f966364b947134fc
+                 */
+                hostId: string;
+                /**
+                 * @description Name of the database.
+                 * @example sample_mflix
+                 */
+                databaseName: string;
+                /**
+                 * @description Name of the collection.
+                 * @example movies
+                 */
+                collectionName: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Get the host-level query latency of a namespace
+         * @description Returns query latency time series of one namespace on one host. Choose the span with
+         *     `period` or `start` and `end` and the metrics with `metrics`. The resource list of
+         *     query-latency.txt writes this path without `/hosts` (`/groups/{PROJECT-ID}/{hostId}/...`);
+         *     the page's request line and curl example include it, and the contract follows them.
+         */
+        get: operations["getHostQueryLatencyMeasurements"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/groups/{groupId}/hosts/{hostId}/collStats/namespaces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the project (the API calls projects groups).
+                 * @example 5e2211c17a3e5a48f5497de3
+                 */
+                groupId: components["parameters"]["GroupId"];
+                /**
+                 * @description ID of the host (the MongoDB process).
+                 * @example 680ab316473d6b28f966364b947134fc
+                 */
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * List a host's namespaces ranked by execution time
+         * @description Returns a subset of the host's namespaces sorted by total execution time, highest first,
+         *     within the time window (`period`, or `start` and `end`). The resource list of
+         *     query-latency.txt writes this path without `/hosts`; the page's request line and curl
+         *     example include it, and the contract follows them.
+         */
+        get: operations["listHostRankedNamespaces"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/groups/{groupId}/hosts/{hostId}/performanceAdvisor/namespaces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the project (the API calls projects groups).
+                 * @example 5e2211c17a3e5a48f5497de3
+                 */
+                groupId: components["parameters"]["GroupId"];
+                /**
+                 * @description ID of the host of the MongoDB process (see `GET /groups/{groupId}/hosts`). The namespaces page's curl example passes a `hostname:port` instead.
+                 * @example 680ab316473d6b28f966364b947134fc
+                 */
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * List the namespaces with slow queries on a host
+         * @description Returns the namespaces (`<database>.<collection>`) of collections on which slow queries ran
+         *     on the host. A secondary that received no reads returns none. The page's curl example calls
+         *     `https://cloud.mongodb.com/api/atlas/v1.0/...` (the Atlas base path) with a `hostname:port`
+         *     as host; the contract follows the request line under the public API's base URL, as the Go
+         *     client does. The query parameters (`since`, `duration`) come from the Go client: the page's
+         *     include of them is not in the stored copy of the reference.
+         */
+        get: operations["listSlowQueryNamespaces"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/groups/{groupId}/hosts/{hostId}/performanceAdvisor/slowQueryLogs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the project (the API calls projects groups).
+                 * @example 5e2211c17a3e5a48f5497de3
+                 */
+                groupId: components["parameters"]["GroupId"];
+                /**
+                 * @description ID of the host of the MongoDB process (see `GET /groups/{groupId}/hosts`).
+                 * @example 680ab316473d6b28f966364b947134fc
+                 */
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * List the slow query log lines of a host
+         * @description Returns the log lines of slow queries the Performance Advisor found on the host. Users
+         *     without access to the Performance Advisor's data get no log lines. The page's request line
+         *     writes `{GROUP-ID}`; its curl example has an Ops Manager host, the path is the public API's.
+         */
+        get: operations["listSlowQueryLogs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/groups/{groupId}/hosts/{hostId}/performanceAdvisor/suggestedIndexes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the project (the API calls projects groups).
+                 * @example 5e2211c17a3e5a48f5497de3
+                 */
+                groupId: components["parameters"]["GroupId"];
+                /**
+                 * @description ID of the host of the MongoDB process (see `GET /groups/{groupId}/hosts`).
+                 * @example 680ab316473d6b28f966364b947134fc
+                 */
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * List the indexes the Performance Advisor suggests for a host
+         * @description Returns the indexes the Performance Advisor suggests for the host's slow queries, and the
+         *     query shapes they would serve. The Go client sends the examples limit as `NExamples`; the
+         *     reference's name `nExamples` is used.
+         */
+        get: operations["listSuggestedIndexes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orgs/{orgId}/apiKeys/{apiKeyId}/whitelist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the organization.
+                 * @example 5980cfdf0b6d97029d82f86e
+                 */
+                orgId: components["parameters"]["OrgId"];
+                /**
+                 * @description ID of the programmatic API key (its `id`, not its public key).
+                 * @example 5c47503880eef5662e1cce8d
+                 */
+                apiKeyId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * List the whitelist of an API key (deprecated)
+         * @deprecated
+         * @description **Deprecated.** The reference documents this path as the older name of
+         *     `/orgs/{orgId}/apiKeys/{apiKeyId}/accessList`; use that. The page
+         *     (source/reference/api/api-keys/org/get-all-org-api-key-whitelist.txt) retrieves all
+         *     whitelist entries of the API key; its Cloud Manager example answers with the entries' links
+         *     under `.../whitelist/`. The Cloud Manager access list page (org-api-key-access-lists.txt)
+         *     includes the whitelist deprecation notice and no longer lists these pages.
+         */
+        get: operations["listOrgApiKeyWhitelistEntries"];
+        put?: never;
+        /**
+         * Add entries to the whitelist of an API key (deprecated)
+         * @deprecated
+         * @description **Deprecated.** The reference documents this path as the older name of
+         *     `/orgs/{orgId}/apiKeys/{apiKeyId}/accessList`; use that. The page
+         *     (source/reference/api/api-keys/org/create-org-api-key-whitelist.txt) adds one or more
+         *     addresses or CIDR blocks (always an array; `ipAddress` and `cidrBlock` are mutually
+         *     exclusive) to the entries already there and returns the whole list with `200 OK`. The
+         *     request must come from an address on the caller's own whitelist.
+         */
+        post: operations["createOrgApiKeyWhitelistEntries"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orgs/{orgId}/apiKeys/{apiKeyId}/whitelist/{whitelistEntry}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the organization.
+                 * @example 5980cfdf0b6d97029d82f86e
+                 */
+                orgId: components["parameters"]["OrgId"];
+                /**
+                 * @description ID of the programmatic API key (its `id`, not its public key).
+                 * @example 5c47503880eef5662e1cce8d
+                 */
+                apiKeyId: string;
+                /**
+                 * @description The IP address or CIDR block of the entry. URL-encode the slash of a CIDR block as `%2F` (`192.0.2.0%2F24`).
+                 * @example 192.0.2.0%2F24
+                 */
+                whitelistEntry: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Get one whitelist entry of an API key (deprecated)
+         * @deprecated
+         * @description **Deprecated.** The reference documents this path as the older name of
+         *     `/orgs/{orgId}/apiKeys/{apiKeyId}/accessList/{accessListEntry}`; use that. The page
+         *     (source/reference/api/api-keys/org/get-one-org-api-key-whitelist.txt) retrieves one
+         *     whitelist entry of the API key by its address.
+         */
+        get: operations["getOrgApiKeyWhitelistEntry"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete one whitelist entry of an API key (deprecated)
+         * @deprecated
+         * @description **Deprecated.** The reference documents this path as the older name of
+         *     `/orgs/{orgId}/apiKeys/{apiKeyId}/accessList/{accessListEntry}`; use that. The page
+         *     (source/reference/api/api-keys/org/delete-one-org-api-key-whitelist.txt) deletes one
+         *     whitelisted address of the API key; the request must come from an address on the caller's
+         *     own whitelist. It says both "an empty JSON document" and `HTTP/1.1 204 No Content`; 204
+         *     without a body is used, as for the access list.
+         */
+        delete: operations["deleteOrgApiKeyWhitelistEntry"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Generate a service account access token
+         * @description Issues an access token for a service account (OAuth 2.0 client credentials grant): send the
+         *     service account's client ID and secret as HTTP Basic credentials and the form field
+         *     `grant_type=client_credentials`. Use the token as `Authorization: Bearer <access_token>` on
+         *     the public API until it expires (`expires_in` seconds). This endpoint lives at
+         *     `POST https://cloud.mongodb.com/api/oauth/token`, outside the public API base URL; its
+         *     answers, errors included, are snake_case (`access_token`, `error_description`). The page also
+         *     lists the query parameters `pretty`, `envelope` and `backupJobsEnabledOnly`, the last copied
+         *     from a backup daemon page; only the first two are described. For 503 the page shows only the
+         *     header include; the public API's error document is assumed.
+         */
+        post: operations["createServiceAccountToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke a service account access token
+         * @description Revokes a service account access token before it expires. Authenticate with the service
+         *     account's client ID and secret as HTTP Basic credentials and send the token as a form field.
+         *     This endpoint lives at `POST https://cloud.mongodb.com/api/oauth/revoke`, outside the public
+         *     API base URL. The page answers 200 without a body; its errors are snake_case like the token
+         *     endpoint's. It lists the query parameters `pretty`, `envelope` and `backupJobsEnabledOnly`,
+         *     the last copied from a backup daemon page; only the first two are described.
+         */
+        post: operations["revokeServiceAccountToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3944,14 +4888,22 @@ export interface components {
             username: string;
         };
         /**
-         * @description New roles for a pending project invitation. They replace the invitation's roles.
-         *     `username` selects the invitation when the path has no invitation ID; with an ID it is not sent.
+         * @description New roles for the pending project invitation sent to `username` (`PATCH /groups/{groupId}/invites`).
+         *     They replace the invitation's roles. Both fields are required (update-one-invitation.txt).
          */
         ProjectInvitationUpdateRequest: {
             /** @description Project roles to give when the invitation is accepted. */
             roles: ("GROUP_AUTOMATION_ADMIN" | "GROUP_BACKUP_ADMIN" | "GROUP_MONITORING_ADMIN" | "GROUP_OWNER" | "GROUP_READ_ONLY" | "GROUP_USER_ADMIN" | "GROUP_DATA_ACCESS_ADMIN" | "GROUP_DATA_ACCESS_READ_ONLY" | "GROUP_DATA_ACCESS_READ_WRITE")[];
-            /** @description Email address the invitation was sent to (required when updating by user name). */
-            username?: string;
+            /** @description Username of the user whose invitation is updated, i.e. the email address the invitation was sent to. */
+            username: string;
+        };
+        /**
+         * @description New roles for one pending project invitation chosen by its ID
+         *     (`PATCH /groups/{groupId}/invites/{invitationId}`). They replace the invitation's roles.
+         */
+        ProjectInvitationUpdateByIdRequest: {
+            /** @description Project roles to give when the invitation is accepted. */
+            roles: ("GROUP_AUTOMATION_ADMIN" | "GROUP_BACKUP_ADMIN" | "GROUP_MONITORING_ADMIN" | "GROUP_OWNER" | "GROUP_READ_ONLY" | "GROUP_USER_ADMIN" | "GROUP_DATA_ACCESS_ADMIN" | "GROUP_DATA_ACCESS_READ_ONLY" | "GROUP_DATA_ACCESS_READ_WRITE")[];
         };
         /** @description A team's assignment to a project: the team and the project roles it holds there. */
         ProjectTeam: {
@@ -4255,11 +5207,11 @@ export interface components {
              * @description When Cloud Manager created or first discovered the process (ISO 8601, UTC).
              */
             created?: string;
-            /** @description Whether Cloud Manager deactivated the host after not receiving pings for several days (legacy field, still returned). */
+            /** @description Whether Cloud Manager deactivated the host after not receiving pings for several days. Not in the response table (content/cloud-manager/source/includes/api/list-tables/hosts/response.rst); the Go client's `Host` struct (opsmngr/deployments_hosts.go) has it, and the legacy reference documented it. */
             deactivated?: boolean;
             /** @description Whether the process reported startup warnings. */
             hasStartupWarnings?: boolean;
-            /** @description Whether the host is hidden in the Cloud Manager UI; hidden hosts are left out of API lists. */
+            /** @description Whether the host is hidden in the Cloud Manager UI; hidden hosts are left out of API lists. (The response table (content/cloud-manager/source/includes/api/list-tables/hosts/response.rst) words it "`true` if host is displayed in the UI", contradicting its own next sentence; the Go client has `hidden` without a description.) */
             hidden?: boolean;
             /** @description Whether the process is a hidden secondary of its replica set. */
             hiddenSecondary?: boolean;
@@ -4280,7 +5232,7 @@ export interface components {
             lastPing?: string;
             /**
              * Format: date-time
-             * @description When the host was last reactivated by hand (legacy field).
+             * @description When the host was last reactivated by hand. Legacy reference only; neither the response table (content/cloud-manager/source/includes/api/list-tables/hosts/response.rst) nor the Go client's `Host` struct has it.
              */
             lastReactivated?: string;
             /**
@@ -4292,9 +5244,9 @@ export interface components {
             logsEnabled?: boolean;
             /** @description Whether the host has a low `ulimit` setting. */
             lowUlimit?: boolean;
-            /** @description Whether Munin statistics are collected (Munin support has reached end of life; the field is still returned). */
+            /** @description Whether Munin statistics are collected (Munin support has reached end of life). Not in the response table (content/cloud-manager/source/includes/api/list-tables/hosts/response.rst) nor in the Go client's `Host` struct; the documented example answers still return it. */
             muninEnabled?: boolean;
-            /** @description Port for collecting Munin statistics; 0 when none are collected (legacy field). */
+            /** @description Port for collecting Munin statistics; 0 when none are collected. Legacy reference only; neither the response table (content/cloud-manager/source/includes/api/list-tables/hosts/response.rst) nor the Go client's `Host` struct has it. */
             muninPort?: number;
             /** @description Whether Cloud Manager collects profiling information from the process. */
             profilerEnabled?: boolean;
@@ -4305,13 +5257,13 @@ export interface components {
              * @example PRIMARY
              */
             replicaStateName?: string;
-            /** @description Seconds this member's data trails the primary; 0 when the member is not delayed. The Go client names this field `slaveDelaySec`; the current reference's name is used. */
+            /** @description Seconds this member's data trails the primary; 0 when the member is not delayed. Named so in the response table (content/cloud-manager/source/includes/api/list-tables/hosts/response.rst); the Go client's `Host` struct calls it `slaveDelaySec` (the pre-MongoDB 5.0 name). The reference's name is used. */
             secondaryDelaySecs?: number;
             /** @description Name of the process's shard; only for members of a sharded cluster. */
             shardName?: string;
             /** @description Whether TLS/SSL is enabled for the process. */
             sslEnabled?: boolean;
-            /** @description RAM and CPU of the process's server as reported by the operating system or container. */
+            /** @description RAM and CPU of the process's server as reported by the operating system or container. In the response table (content/cloud-manager/source/includes/api/list-tables/hosts/response.rst); the Go client's `Host` struct lacks it. */
             systemInfo?: {
                 /** @description RAM in megabytes. */
                 memSizeMB?: number;
@@ -4319,14 +5271,17 @@ export interface components {
                 numCores?: number;
             };
             /**
-             * @description Role of the process. New hosts are `NO_DATA` until the Monitoring Agent's first ping.
-             *     `MASTER` and `SLAVE` come from the legacy reference only.
+             * @description Role of the process, one of the eleven values of the response table (content/cloud-manager/source/includes/api/list-tables/hosts/response.rst). New hosts are
+             *     `NO_DATA` until the Monitoring Agent's first ping. The Go client's `Host` struct types
+             *     `typeName` as a free string without values. The legacy reference
+             *     (source/reference/api/hosts.txt) also listed `MASTER` and `SLAVE` (master-slave
+             *     replication, removed in MongoDB 4.0); the current table dropped them, and so does this enum.
              * @enum {string}
              */
-            typeName?: "STANDALONE" | "REPLICA_PRIMARY" | "REPLICA_SECONDARY" | "REPLICA_ARBITER" | "RECOVERING" | "MASTER" | "SLAVE" | "SHARD_MONGOS" | "SHARD_CONFIG" | "SHARD_STANDALONE" | "SHARD_PRIMARY" | "SHARD_SECONDARY" | "NO_DATA";
+            typeName?: "STANDALONE" | "REPLICA_PRIMARY" | "REPLICA_SECONDARY" | "REPLICA_ARBITER" | "RECOVERING" | "SHARD_MONGOS" | "SHARD_CONFIG" | "SHARD_STANDALONE" | "SHARD_PRIMARY" | "SHARD_SECONDARY" | "NO_DATA";
             /** @description Milliseconds since the process last restarted. */
             uptimeMsec?: number;
-            /** @description User name Cloud Manager uses to connect to the process; omitted without authentication. The password is never returned. */
+            /** @description User name Cloud Manager uses to connect to the process; omitted without authentication. Not in the response table (content/cloud-manager/source/includes/api/list-tables/hosts/response.rst); the documented examples return it and the Go client's `Host` struct has it (with `password`, which only requests carry: the password is never returned). */
             username?: string;
             /** @description MongoDB version the process runs. */
             version?: string;
@@ -6430,9 +7385,9 @@ export interface components {
          *     `snapshotId`, `maxDownloads` and either `expirationHours` or `expires`) and an automated
          *     restore into another cluster (`AUTOMATED_RESTORE`, give `targetGroupId` and `targetClusterId`
          *     plus exactly one source: `snapshotId`, `oplogTs` with `oplogInc`, `pointInTimeUTCMillis` or,
-         *     for FCV 4.0 sharded clusters, `checkpointId`). The documented examples send the numbers
-         *     `expirationHours`, `maxDownloads` and `pointInTimeUTCMillis` as strings, so both forms are
-         *     accepted.
+         *     for FCV 4.0 sharded clusters, `checkpointId`). `expirationHours`, `maxDownloads` and
+         *     `pointInTimeUTCMillis` are numbers, as the request tables type them; some documented example
+         *     requests quote them as strings.
          */
         RestoreJobCreateRequest: {
             /** @description Checkpoint to restore to (automated restores of sharded clusters with FCV 4.0 or earlier). */
@@ -6440,14 +7395,14 @@ export interface components {
             /** @description How to deliver the restored data. */
             delivery: {
                 /** @description HTTP restores. Hours the download URL stays valid once the job completes; the cluster page forbids sending it with `expires` (the config server page's example sends both, so this is not enforced). */
-                expirationHours?: number | string;
+                expirationHours?: number;
                 /**
                  * Format: date-time
                  * @description HTTP restores. When the download URL stops working; not with `expirationHours`.
                  */
                 expires?: string;
                 /** @description HTTP restores (required there). How many times the download URL may be used. */
-                maxDownloads?: number | string;
+                maxDownloads?: number;
                 /**
                  * @description Delivery method.
                  * @enum {string}
@@ -6462,8 +7417,11 @@ export interface components {
             oplogInc?: string;
             /** @description Automated restores. Oplog timestamp in seconds since the epoch. Requires `oplogInc`. */
             oplogTs?: string;
-            /** @description Automated restores. Milliseconds since the epoch to restore to; must be within the last 24 hours. */
-            pointInTimeUTCMillis?: number | string;
+            /**
+             * Format: int64
+             * @description Automated restores. Milliseconds since the epoch to restore to; must be within the last 24 hours.
+             */
+            pointInTimeUTCMillis?: number;
             /** @description Snapshot to restore (HTTP restores and automated snapshot restores). */
             snapshotId?: string;
         };
@@ -6594,6 +7552,426 @@ export interface components {
              * @example 2018-12-01T00:00:00Z
              */
             expires?: string;
+        };
+        /**
+         * @description The federated authentication configuration an organization belongs to (fields of
+         *     content/cloud-manager/source/includes/api/list-tables/federationSettings.rst).
+         */
+        FederationSettings: {
+            /** @description Domains associated with the organization's identity provider. */
+            federatedDomains?: string[];
+            /** @description Whether this organization has role mappings configured. */
+            hasRoleMappings?: boolean;
+            /** @description ID of this federation (24 hexadecimal digits). */
+            id: string;
+            /** @description ID of the identity provider connected to this organization. The reference calls it a 20-hexadecimal digit string; its examples are 20 alphanumeric characters (`0oa8i0grsgbwDiIyw453`). */
+            identityProviderId?: string;
+            /**
+             * @description Whether the identity provider is active.
+             * @enum {string}
+             */
+            identityProviderStatus?: "ACTIVE" | "INACTIVE";
+        };
+        /** @description One role a role mapping grants, in one project or in the organization. */
+        RoleAssignment: {
+            /** @description ID of the project in which the role applies; null for an organization role. */
+            groupId?: string | null;
+            /** @description ID of the organization in which the role applies; null for a project role. */
+            orgId?: string | null;
+            /** @description The role, e.g. `ORG_OWNER`, `ORG_MEMBER` or `GROUP_OWNER` (the reference gives no complete list). */
+            role?: string;
+        };
+        /**
+         * @description A role mapping of a connected organization: the roles that users of one identity provider
+         *     group receive (fields of source/reference/api/role-mapping-return-one.txt).
+         */
+        RoleMapping: {
+            /** @description Name of the identity provider group the role mapping applies to. */
+            externalGroupName?: string;
+            /** @description ID of the role mapping (24 hexadecimal digits). */
+            id?: string;
+            /** @description The roles granted, each in one project or organization. */
+            roleAssignments?: components["schemas"]["RoleAssignment"][];
+        };
+        /**
+         * @description How one organization is connected to a federation (fields of
+         *     source/includes/list-table-org-mapping-response.rst).
+         */
+        ConnectedOrgConfig: {
+            /** @description Approved domains from which the organization's users can log in. */
+            domainAllowList?: string[];
+            /** @description Whether domain restriction is enabled for the connected organization. `userConflicts` is null when it is false. */
+            domainRestrictionEnabled?: boolean;
+            /** @description ID of the identity provider associated with the connected organization (20 characters); null when none is. */
+            identityProviderId?: string | null;
+            /** @description ID of the connected organization. */
+            orgId: string;
+            /** @description Organization roles granted by default to users who authenticate through the identity provider. */
+            postAuthRoleGrants?: string[];
+            /** @description The role mappings configured in this organization. */
+            roleMappings?: components["schemas"]["RoleMapping"][];
+            /** @description Usernames that match no domain of the allow list; null when `domainRestrictionEnabled` is false. */
+            userConflicts?: string[] | null;
+        };
+        /**
+         * @description New settings of a connected organization (source/includes/list-table-org-mapping-request.rst).
+         *     Arrays given replace the current ones.
+         */
+        ConnectedOrgConfigUpdateRequest: {
+            /** @description Approved domains from which the organization's users can log in; replaces the current list. */
+            domainAllowList?: string[];
+            /** @description Whether domain restriction is enabled for the connected organization. */
+            domainRestrictionEnabled: boolean;
+            /** @description ID of the identity provider to associate with the organization (20 characters). The table marks it Required and also says that null (or leaving it out) disconnects the organization from its identity provider; null is accepted. */
+            identityProviderId: string | null;
+            /** @description ID of the connected organization. */
+            orgId: string;
+            /** @description Organization roles granted by default to users who authenticate through the identity provider; replaces the current list. */
+            postAuthRoleGrants?: string[];
+            /** @description Role mappings of this organization; replaces the current ones. */
+            roleMappings?: components["schemas"]["RoleMapping"][];
+        };
+        /**
+         * @description A SAML identity provider of a federation (fields of
+         *     content/cloud-manager/source/includes/list-table-identity-provider-response.rst).
+         */
+        IdentityProvider: {
+            /** @description Assertion consumer service URL to which the identity provider sends the SAML response. */
+            acsUrl?: string;
+            /** @description Configured domains from which users can log in through this identity provider. */
+            associatedDomains?: string[];
+            /** @description Organizations whose users can log in through this identity provider. */
+            associatedOrgs?: string[];
+            /** @description Identifier of the intended audience of the SAML assertion. */
+            audienceUri?: string;
+            /** @description Human-readable name of the identity provider. */
+            displayName?: string;
+            /** @description Identifier of the issuer of the SAML assertion. */
+            issuerUri?: string;
+            /** @description ID of the identity provider (20 characters; the reference says hexadecimal, its examples are alphanumeric). */
+            oktaIdpId?: string;
+            /** @description The identity provider's PEM-encoded public key certificate file. The table types it as an array; every example shows an object. */
+            pemFileInfo?: {
+                /** @description Validity periods of the certificates in the file. */
+                certificates?: {
+                    /**
+                     * Format: date-time
+                     * @description When the certificate expires.
+                     */
+                    notAfter?: string;
+                    /**
+                     * Format: date-time
+                     * @description When the certificate becomes valid.
+                     */
+                    notBefore?: string;
+                }[];
+                /** @description Name of the file holding the certificate. */
+                fileName?: string;
+            };
+            /**
+             * @description SAML Authentication Request Protocol binding used to send the AuthNRequest. The table writes `HTTP POST` and `HTTP REDIRECT`, the example `HTTP-POST`; both spellings are accepted.
+             * @enum {string}
+             */
+            requestBinding?: "HTTP POST" | "HTTP REDIRECT" | "HTTP-POST" | "HTTP-REDIRECT";
+            /**
+             * @description Algorithm of the identity provider's signature.
+             * @enum {string}
+             */
+            responseSignatureAlgorithm?: "SHA-1" | "SHA-256";
+            /** @description Whether the identity provider has SSO debugging enabled. */
+            ssoDebugEnabled?: boolean;
+            /** @description URL of the receiver of the SAML AuthNRequest. */
+            ssoUrl?: string;
+            /**
+             * @description Whether the identity provider is active; it stays inactive until at least one domain is mapped to it.
+             * @enum {string}
+             */
+            status?: "ACTIVE" | "INACTIVE";
+        };
+        /** @description The external system that manages the project. */
+        ExternalManagementSystem: {
+            /** @description Name of the external system, e.g. `Operator`. */
+            name?: string;
+            /** @description ID of the external system. */
+            systemId?: string;
+            /** @description Release of the external system. */
+            version?: string;
+        };
+        /** @description One feature control policy of a project. */
+        FeaturePolicy: {
+            /**
+             * @description The policy. The response and request tables list the values in upper snake case
+             *     (`EXTERNALLY_MANAGED_LOCK`: only the external system may change the listed settings;
+             *     `DISABLE_USER_MANAGEMENT`; `DISABLE_AUTHENTICATION_MECHANISMS`; `DISABLE_SET_MONGOD_CONFIG`:
+             *     the `disabledParams` can't be changed; `DISABLE_SET_MONGOD_VERSION`;
+             *     `DISABLE_BACKUP_AGENT`; `DISABLE_MONGOD_LOG_MANAGEMENT`; `DISABLE_IMPORT_TO_AUTOMATION`;
+             *     `DISABLE_AGENT_API_KEY_MANAGEMENT`; `DISABLE_MONGOD_HOST_MANAGEMENT`), every example in
+             *     camel case (`ExternallyManagedLock`, `DisableSetMongodConfig`, ...). Both spellings are
+             *     accepted.
+             * @enum {string}
+             */
+            policy: "EXTERNALLY_MANAGED_LOCK" | "DISABLE_USER_MANAGEMENT" | "DISABLE_AUTHENTICATION_MECHANISMS" | "DISABLE_SET_MONGOD_CONFIG" | "DISABLE_SET_MONGOD_VERSION" | "DISABLE_BACKUP_AGENT" | "DISABLE_MONGOD_LOG_MANAGEMENT" | "DISABLE_IMPORT_TO_AUTOMATION" | "DISABLE_AGENT_API_KEY_MANAGEMENT" | "DISABLE_MONGOD_HOST_MANAGEMENT" | "ExternallyManagedLock" | "DisableUserManagement" | "DisableAuthenticationMechanisms" | "DisableSetMongodConfig" | "DisableSetMongodVersion" | "DisableBackupAgent" | "DisableMongodLogManagement" | "DisableImportToAutomation" | "DisableAgentApiKeyManagement" | "DisableMongodHostManagement";
+            /** @description With `DISABLE_SET_MONGOD_CONFIG`, the `mongod` settings users can't change (e.g. `net.tls.CAFile`). */
+            disabledParams?: string[];
+        };
+        /**
+         * @description The feature control policies of a project: which settings an external management system (such
+         *     as the MongoDB Kubernetes Operator) locks in Cloud Manager (fields of
+         *     content/cloud-manager/source/includes/api/list-tables/controlled-features-response.rst).
+         */
+        FeatureControlPolicy: {
+            /** @description ID of the project the policies apply to. */
+            _id?: string;
+            /**
+             * Format: date-time
+             * @description When the feature control policy was created (ISO 8601, UTC).
+             */
+            created?: string;
+            /**
+             * Format: date-time
+             * @description When the feature control policy was last updated (ISO 8601, UTC).
+             */
+            updated?: string;
+            externalManagementSystem?: components["schemas"]["ExternalManagementSystem"];
+            /** @description The policies the external system applies to the project. */
+            policies?: components["schemas"]["FeaturePolicy"][];
+        };
+        /**
+         * @description The new feature control policies of a project (content/cloud-manager/source/includes/api/list-tables/controlled-features-request.rst).
+         *     They replace the current ones: a policy left out is no longer enforced.
+         */
+        FeatureControlPolicyUpdateRequest: {
+            externalManagementSystem?: components["schemas"]["ExternalManagementSystem"];
+            /** @description Every policy to enforce; policies left out are removed. */
+            policies?: components["schemas"]["FeaturePolicy"][];
+        };
+        /** @description The link-token that connects a Cloud Manager organization to an Atlas organization (source/includes/api/list-tables/cloud-migration/requests/target-org.rst). */
+        LiveMigrationLinkRequest: {
+            /**
+             * @description Token generated in Atlas that holds what Cloud Manager needs to connect to Atlas for a Live
+             *     Migration. Generate it in Atlas and use it for each deployment of the organization in turn;
+             *     use one link-token per Cloud Manager organization.
+             */
+            linkToken: string;
+        };
+        /** @description State of the connection between a Cloud Manager organization and its target Atlas organization (Go client type `ConnectionStatus`). */
+        LiveMigrationLinkStatus: {
+            /**
+             * @description State of the connection. The examples show `SYNCED`; the include that lists the values (includes/api/list-tables/cloud-migration/responses/status.rst) is not in the stored copy of the reference, so no list is enforced.
+             * @example SYNCED
+             */
+            status?: string;
+        };
+        /**
+         * @description A query latency metric (content/cloud-manager/source/includes/api/list-table-query-latency-metrics.rst):
+         *     `*_OPS` are operation rates (operations per second of the collection interval), `*_LATENCY`
+         *     total operation durations per second, `AVERAGE_*_LATENCY` duration per operation, and
+         *     `*_P50_VALUE`, `*_P95_VALUE`, `*_P99_VALUE` percentiles of the latency histogram; for reads,
+         *     writes, commands and all operations (`TOTAL`).
+         * @enum {string}
+         */
+        QueryLatencyMetricName: "READS_OPS" | "READS_LATENCY" | "AVERAGE_READS_LATENCY" | "READS_P50_VALUE" | "READS_P95_VALUE" | "READS_P99_VALUE" | "WRITES_OPS" | "WRITES_LATENCY" | "AVERAGE_WRITES_LATENCY" | "WRITES_P50_VALUE" | "WRITES_P95_VALUE" | "WRITES_P99_VALUE" | "COMMANDS_OPS" | "COMMANDS_LATENCY" | "AVERAGE_COMMANDS_LATENCY" | "COMMANDS_P50_VALUE" | "COMMANDS_P95_VALUE" | "COMMANDS_P99_VALUE" | "TOTAL_OPS" | "TOTAL_LATENCY" | "AVERAGE_TOTAL_OPS_LATENCY" | "TOTAL_OPS_P50_VALUE" | "TOTAL_OPS_P95_VALUE" | "TOTAL_OPS_P99_VALUE";
+        /**
+         * @description How a query latency metric is quantified (the values of the documented examples).
+         * @enum {string}
+         */
+        QueryLatencyUnits: "SCALAR_PER_SECOND" | "MICROSECONDS_PER_SECOND" | "MICROSECONDS";
+        /** @description The query latency metrics available in a project, with their units. */
+        QueryLatencyMetricNames: {
+            /** @description ID of the project. */
+            groupId?: string;
+            /** @description Every available query latency metric with its units. */
+            metrics?: {
+                metricName?: components["schemas"]["QueryLatencyMetricName"];
+                units?: components["schemas"]["QueryLatencyUnits"];
+            }[];
+        };
+        /** @description The namespaces pinned for collection-level query latency collection on a cluster. */
+        PinnedNamespaces: {
+            /** @description ID of the cluster. */
+            clusterId?: string;
+            /** @description ID of the project. */
+            groupId?: string;
+            /** @description The pinned namespaces (`<database>.<collection>`) after the request. */
+            pinnedNamespaces?: string[];
+        };
+        /** @description Namespaces to pin, add to the pinned ones, or unpin (the only body field of the three pages). */
+        NamespacesRequest: {
+            /** @description Namespaces (`<database>.<collection>`). */
+            namespaces: string[];
+        };
+        /** @description Query latency time series of one namespace, for a cluster view or a host. */
+        QueryLatencyMeasurements: {
+            /** @description Name of the collection. */
+            collectionName?: string;
+            /** @description Name of the database. */
+            databaseName?: string;
+            /**
+             * Format: date-time
+             * @description End of the period of the measurements (ISO 8601, UTC).
+             */
+            end?: string;
+            /** @description ISO 8601 duration each data point covers, e.g. `PT5M`. */
+            granularity?: string;
+            /** @description ID of the project. */
+            groupId?: string;
+            links?: components["schemas"]["Links"];
+            /** @description One time series per metric. */
+            measurements?: {
+                /** @description The data points; a moment without data has a null `value`. */
+                dataPoints?: {
+                    /**
+                     * Format: date-time
+                     * @description Start of the interval the data point covers (ISO 8601, UTC).
+                     */
+                    timestamp?: string;
+                    /** @description Value of the data point; null when there is none. */
+                    value?: number | null;
+                }[];
+                name?: components["schemas"]["QueryLatencyMetricName"];
+                units?: components["schemas"]["QueryLatencyUnits"];
+            }[];
+            /** @description Hostname and port of the MongoDB process; `notApplicable` in the cluster-level example. */
+            processId?: string;
+            /**
+             * Format: date-time
+             * @description Start of the period of the measurements (ISO 8601, UTC).
+             */
+            start?: string;
+        };
+        /** @description Namespaces of a cluster or host sorted by total execution time, highest first, within the time window. */
+        RankedNamespaces: {
+            /** @description ID of the project. */
+            groupId?: string;
+            /** @description ID of the cluster or host the ranking is for. */
+            identifierId?: string;
+            /** @description The namespaces, highest total execution time first. The response tables type the field as a string; every example shows an array of strings. */
+            rankedNamespaces?: string[];
+        };
+        /** @description Namespaces of a host on which slow queries ran (content/cloud-manager/source/includes/list-table-pa-namespaces-response.rst; Go client type `Namespaces`). */
+        SlowQueryNamespaces: {
+            /** @description One element per namespace experiencing slow queries. */
+            namespaces?: {
+                /** @description The namespace, `<database>.<collection>`. */
+                namespace?: string;
+                /** @description The type of namespace; the example shows `COLLECTION`. */
+                type?: string;
+            }[];
+        };
+        /** @description Log lines of slow queries the Performance Advisor found (Go client type `SlowQueries`). */
+        SlowQueryLogs: {
+            /** @description One element per slow query. */
+            slowQueries?: {
+                /** @description The raw log line of the slow query. */
+                line?: string;
+                /** @description The namespace in which the slow query ran. */
+                namespace?: string;
+            }[];
+        };
+        /** @description Indexes the Performance Advisor suggests, and the query shapes they would serve (Go client type `SuggestedIndexes`). */
+        SuggestedIndexes: {
+            /** @description The query shapes served by the suggested indexes. */
+            shapes?: {
+                /** @description Average duration in milliseconds of the examined queries of this shape. */
+                avgMs?: number;
+                /** @description Number of examined queries of this shape. */
+                count?: number;
+                /** @description ID of the shape; it exists only for the duration of the request. */
+                id?: string;
+                /** @description Average number of documents read per document returned by the queries. */
+                inefficiencyScore?: number;
+                /** @description Namespace the queries of this shape searched. */
+                namespace?: string;
+                /** @description Individual queries of this shape with their log lines. */
+                operations?: {
+                    /** @description The query's search criteria; values are redacted unless the user has Project Data Access Read Only or higher. */
+                    predicates?: Record<string, never>[];
+                    /** @description Raw log line of the query. */
+                    raw?: string;
+                    /** @description Query statistics. */
+                    stats?: {
+                        /** @description Duration of the query in milliseconds. */
+                        ms?: number;
+                        /** @description Number of documents returned. */
+                        nReturned?: number;
+                        /** @description Number of documents read. */
+                        nScanned?: number;
+                        /**
+                         * Format: int64
+                         * @description When the query ran. The table says seconds since the epoch (the Go client too); the example values (1534353251147) are milliseconds.
+                         */
+                        ts?: number;
+                    };
+                }[];
+                /** @description Statistics of the shape. The table lists `shapes[n].stats.avgObjSize`, `.nScanned` and `.ts`; the example has no such object (its statistics are per operation). */
+                stats?: {
+                    /** @description Average object size. */
+                    avgObjSize?: number;
+                    /** @description Number of documents read by the query. */
+                    nScanned?: number;
+                    /**
+                     * Format: int64
+                     * @description Query timestamp, in seconds since the epoch.
+                     */
+                    ts?: number;
+                };
+            }[];
+            /** @description The suggested indexes. */
+            suggestedIndexes?: {
+                /** @description ID of the suggested index. */
+                id?: string;
+                /** @description IDs of the query shapes of this answer that the index serves (not the Impact of the Performance Advisor UI). */
+                impact?: string[];
+                /** @description The index keys in order, each a document `{<field>: 1}` (ascending) or `{<field>: -1}` (descending). */
+                index?: {
+                    [key: string]: 1 | -1;
+                }[];
+                /** @description Namespace of the suggested index. */
+                namespace?: string;
+                /** @description Estimated performance improvement the index would bring (the Impact of the Performance Advisor UI). */
+                weight?: number;
+            }[];
+        };
+        /** @description Form fields of a token request (OAuth 2.0 client credentials grant); the client ID and secret go in the HTTP Basic `Authorization` header. */
+        OAuthTokenRequest: {
+            /**
+             * @description The OAuth 2.0 grant; only `client_credentials` is documented.
+             * @enum {string}
+             */
+            grant_type: "client_credentials";
+        };
+        /** @description A service account access token (fields of the Response table of generate-oauth2-token.txt). */
+        OAuthToken: {
+            /** @description The access token; send it as `Authorization: Bearer <access_token>` to authenticate API requests. */
+            access_token: string;
+            /** @description How long the access token stays valid, in seconds (3600 in the example). */
+            expires_in?: number;
+            /**
+             * @description How the token authorizes requests.
+             * @enum {string}
+             */
+            token_type: "Bearer";
+        };
+        /**
+         * @description Error body of the OAuth 2.0 token endpoints (`/api/oauth/token`, `/api/oauth/revoke`): snake_case
+         *     `error` and `error_description` (includes/api/api-headers/service-accounts/*.rst), not the public
+         *     API's error document. Each response narrows `error` to the value its status documents.
+         */
+        OAuthError: {
+            /** @description OAuth 2.0 error code. */
+            error: string;
+            /** @description Human-readable description of the error. */
+            error_description?: string;
+        };
+        /** @description Form fields of a token revocation. The body table names one required field, `TOKEN` (upper case); the curl example sends `token` and `token_type_hint`, which are used here. */
+        OAuthRevokeRequest: {
+            /** @description The access token to revoke. */
+            token: string;
+            /**
+             * @description Kind of token given; the example sends `access_token`.
+             * @enum {string}
+             */
+            token_type_hint?: "access_token";
         };
     };
     responses: {
@@ -6729,6 +8107,81 @@ export interface components {
                 };
             };
         };
+        /** @description The request is malformed, its grant type is not supported, or its grant is invalid. */
+        OAuthBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OAuthError"] & {
+                    /**
+                     * @description The OAuth error codes the reference documents for status 400.
+                     * @enum {string}
+                     */
+                    error?: "invalid_request" | "unsupported_grant_type" | "invalid_grant";
+                };
+            };
+        };
+        /** @description The client ID or secret of the HTTP Basic credentials is wrong. */
+        OAuthUnauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OAuthError"] & {
+                    /**
+                     * @description The OAuth error codes the reference documents for status 401.
+                     * @enum {string}
+                     */
+                    error?: "invalid_client";
+                };
+            };
+        };
+        /** @description The request does not come from an address on the service account's IP access list. */
+        OAuthForbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OAuthError"] & {
+                    /**
+                     * @description The OAuth error codes the reference documents for status 403.
+                     * @enum {string}
+                     */
+                    error?: "access_denied";
+                };
+            };
+        };
+        /** @description Too many token requests; wait and retry. */
+        OAuthTooManyRequests: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OAuthError"] & {
+                    /**
+                     * @description The OAuth error codes the reference documents for status 429.
+                     * @enum {string}
+                     */
+                    error?: "rate_limited";
+                };
+            };
+        };
+        /** @description An unexpected error on the server. */
+        OAuthServerError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OAuthError"] & {
+                    /**
+                     * @description The OAuth error codes the reference documents for status 500.
+                     * @enum {string}
+                     */
+                    error?: "server_error";
+                };
+            };
+        };
     };
     parameters: {
         /**
@@ -6763,6 +8216,62 @@ export interface components {
          * @example 5980cfdf0b6d97029d82f86e
          */
         OrgId: string;
+        /**
+         * @description ID of the federated authentication configuration (24 hexadecimal digits); `GET /orgs/{orgId}/federationSettings` returns it as `id`.
+         * @example 5e8cc670a16506712e0b1e95
+         */
+        FederationSettingsId: string;
+        /**
+         * @description ID of the cluster (the query latency pages call it `hostClusterId`); it is the `id` of `GET /groups/{groupId}/clusters`.
+         * @example 5e2211c17a3e5a48f5497e0a
+         */
+        QueryLatencyClusterId: string;
+        /**
+         * @description Which members of the cluster the figures cover.
+         * @example PRIMARY
+         */
+        ClusterView: "PRIMARY" | "SECONDARY" | "INDIVIDUAL_PROCESS";
+        /**
+         * @description Metrics to return; repeat the parameter for several. All query latency metrics without it.
+         * @example [
+         *       "READS_OPS",
+         *       "AVERAGE_READS_LATENCY"
+         *     ]
+         */
+        QueryLatencyMetrics: components["schemas"]["QueryLatencyMetricName"][];
+        /**
+         * @description ISO 8601 duration back from now to return measurements for, e.g. `P1DT12H` for 36 hours. Not with `start`/`end`.
+         * @example P1DT12H
+         */
+        QueryLatencyPeriod: string;
+        /**
+         * @description Start of the period (ISO 8601); needs `end`, not with `period`.
+         * @example 2024-03-21T13:40:02Z
+         */
+        QueryLatencyStart: string;
+        /**
+         * @description End of the period (ISO 8601); needs `start`, not with `period`.
+         * @example 2024-03-21T13:49:25Z
+         */
+        QueryLatencyEnd: string;
+        /**
+         * @description Point in time to start from, in milliseconds since the epoch. Default the last 24 hours.
+         * @example 1534353241000
+         */
+        PaSince: number;
+        /**
+         * @description Length of time from `since`, in milliseconds. Default up to now.
+         * @example 86400000
+         */
+        PaDuration: number;
+        /**
+         * @description Namespaces (`<database>.<collection>`) to look at; repeat the parameter for several (`namespaces=data.stocks&namespaces=data.zips`). All namespaces without it.
+         * @example [
+         *       "data.stocks",
+         *       "data.zips"
+         *     ]
+         */
+        PaNamespaces: string[];
     };
     requestBodies: never;
     headers: {
@@ -7635,7 +9144,7 @@ export interface operations {
         /** @description The new roles. */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ProjectInvitationUpdateRequest"];
+                "application/json": components["schemas"]["ProjectInvitationUpdateByIdRequest"];
             };
         };
         responses: {
@@ -16341,6 +17850,1979 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getOrgFederationSettings: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the organization.
+                 * @example 5980cfdf0b6d97029d82f86e
+                 */
+                orgId: components["parameters"]["OrgId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The federation configuration. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FederationSettings"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteFederationSettings: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the federated authentication configuration (24 hexadecimal digits); `GET /orgs/{orgId}/federationSettings` returns it as `id`.
+                 * @example 5e8cc670a16506712e0b1e95
+                 */
+                federationSettingsId: components["parameters"]["FederationSettingsId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The federation was removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listConnectedOrgConfigs: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+                /**
+                 * @description Page of the list to return, from 1.
+                 * @example 1
+                 */
+                pageNum?: components["parameters"]["PageNum"];
+                /**
+                 * @description Number of items per page.
+                 * @example 100
+                 */
+                itemsPerPage?: components["parameters"]["ItemsPerPage"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the federated authentication configuration (24 hexadecimal digits); `GET /orgs/{orgId}/federationSettings` returns it as `id`.
+                 * @example 5e8cc670a16506712e0b1e95
+                 */
+                federationSettingsId: components["parameters"]["FederationSettingsId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of connected organizations. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagedList"] & {
+                        /** @description The connected organizations of this page. */
+                        results?: components["schemas"]["ConnectedOrgConfig"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getConnectedOrgConfig: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the federated authentication configuration (24 hexadecimal digits); `GET /orgs/{orgId}/federationSettings` returns it as `id`.
+                 * @example 5e8cc670a16506712e0b1e95
+                 */
+                federationSettingsId: components["parameters"]["FederationSettingsId"];
+                /**
+                 * @description ID of the organization.
+                 * @example 5980cfdf0b6d97029d82f86e
+                 */
+                orgId: components["parameters"]["OrgId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The connected organization. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectedOrgConfig"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    removeConnectedOrgConfig: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the federated authentication configuration (24 hexadecimal digits); `GET /orgs/{orgId}/federationSettings` returns it as `id`.
+                 * @example 5e8cc670a16506712e0b1e95
+                 */
+                federationSettingsId: components["parameters"]["FederationSettingsId"];
+                /**
+                 * @description ID of the organization.
+                 * @example 5980cfdf0b6d97029d82f86e
+                 */
+                orgId: components["parameters"]["OrgId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The organization was disconnected. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateConnectedOrgConfig: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the federated authentication configuration (24 hexadecimal digits); `GET /orgs/{orgId}/federationSettings` returns it as `id`.
+                 * @example 5e8cc670a16506712e0b1e95
+                 */
+                federationSettingsId: components["parameters"]["FederationSettingsId"];
+                /**
+                 * @description ID of the organization.
+                 * @example 5980cfdf0b6d97029d82f86e
+                 */
+                orgId: components["parameters"]["OrgId"];
+            };
+            cookie?: never;
+        };
+        /** @description The new settings of the connected organization. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConnectedOrgConfigUpdateRequest"];
+            };
+        };
+        responses: {
+            /** @description The updated connected organization. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectedOrgConfig"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listRoleMappings: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Page of the list to return, from 1.
+                 * @example 1
+                 */
+                pageNum?: components["parameters"]["PageNum"];
+                /**
+                 * @description Number of items per page.
+                 * @example 100
+                 */
+                itemsPerPage?: components["parameters"]["ItemsPerPage"];
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the federated authentication configuration (24 hexadecimal digits); `GET /orgs/{orgId}/federationSettings` returns it as `id`.
+                 * @example 5e8cc670a16506712e0b1e95
+                 */
+                federationSettingsId: components["parameters"]["FederationSettingsId"];
+                /**
+                 * @description ID of the organization.
+                 * @example 5980cfdf0b6d97029d82f86e
+                 */
+                orgId: components["parameters"]["OrgId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The role mappings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagedList"] & {
+                        /** @description The role mappings of this page. */
+                        results?: components["schemas"]["RoleMapping"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getRoleMapping: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the federated authentication configuration (24 hexadecimal digits); `GET /orgs/{orgId}/federationSettings` returns it as `id`.
+                 * @example 5e8cc670a16506712e0b1e95
+                 */
+                federationSettingsId: components["parameters"]["FederationSettingsId"];
+                /**
+                 * @description ID of the organization.
+                 * @example 5980cfdf0b6d97029d82f86e
+                 */
+                orgId: components["parameters"]["OrgId"];
+                /**
+                 * @description ID of the role mapping (24 hexadecimal digits).
+                 * @example 61d88e15e6cc044270a36fce
+                 */
+                roleMappingId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The role mapping. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleMapping"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteRoleMapping: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the federated authentication configuration (24 hexadecimal digits); `GET /orgs/{orgId}/federationSettings` returns it as `id`.
+                 * @example 5e8cc670a16506712e0b1e95
+                 */
+                federationSettingsId: components["parameters"]["FederationSettingsId"];
+                /**
+                 * @description ID of the organization.
+                 * @example 5980cfdf0b6d97029d82f86e
+                 */
+                orgId: components["parameters"]["OrgId"];
+                /**
+                 * @description ID of the role mapping (24 hexadecimal digits).
+                 * @example 61d88e15e6cc044270a36fce
+                 */
+                roleMappingId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The role mapping was removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listIdentityProviders: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+                /**
+                 * @description Page of the list to return, from 1.
+                 * @example 1
+                 */
+                pageNum?: components["parameters"]["PageNum"];
+                /**
+                 * @description Number of items per page.
+                 * @example 100
+                 */
+                itemsPerPage?: components["parameters"]["ItemsPerPage"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the federated authentication configuration (24 hexadecimal digits); `GET /orgs/{orgId}/federationSettings` returns it as `id`.
+                 * @example 5e8cc670a16506712e0b1e95
+                 */
+                federationSettingsId: components["parameters"]["FederationSettingsId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of identity providers. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagedList"] & {
+                        /** @description The identity providers of this page. */
+                        results?: components["schemas"]["IdentityProvider"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getIdentityProvider: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the federated authentication configuration (24 hexadecimal digits); `GET /orgs/{orgId}/federationSettings` returns it as `id`.
+                 * @example 5e8cc670a16506712e0b1e95
+                 */
+                federationSettingsId: components["parameters"]["FederationSettingsId"];
+                /**
+                 * @description ID of the identity provider (`oktaIdpId`); 20 characters. The reference calls it hexadecimal (one page says 24 digits); its examples are alphanumeric.
+                 * @example 1234567890abcdefghij
+                 */
+                identityProviderId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The identity provider. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentityProvider"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getIdentityProviderMetadata: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the federated authentication configuration (24 hexadecimal digits); `GET /orgs/{orgId}/federationSettings` returns it as `id`.
+                 * @example 5e8cc670a16506712e0b1e95
+                 */
+                federationSettingsId: components["parameters"]["FederationSettingsId"];
+                /**
+                 * @description ID of the identity provider (`oktaIdpId`); 20 characters. The reference calls it a 20-hexadecimal digit string (a second copy of the page says 24); its examples are alphanumeric.
+                 * @example 1234567890abcdefghij
+                 */
+                identityProviderId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The identity provider's SAML metadata. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/xml": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getControlledFeature: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the project (the API calls projects groups).
+                 * @example 5e2211c17a3e5a48f5497de3
+                 */
+                groupId: components["parameters"]["GroupId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The project's feature control policies. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeatureControlPolicy"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateControlledFeature: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the project (the API calls projects groups).
+                 * @example 5e2211c17a3e5a48f5497de3
+                 */
+                groupId: components["parameters"]["GroupId"];
+            };
+            cookie?: never;
+        };
+        /** @description The external system and every policy to enforce. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FeatureControlPolicyUpdateRequest"];
+            };
+        };
+        responses: {
+            /** @description The project's feature control policies after the update. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeatureControlPolicy"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAvailablePolicies: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The available policies. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeatureControlPolicy"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createLiveMigrationLink: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the organization.
+                 * @example 5980cfdf0b6d97029d82f86e
+                 */
+                orgId: components["parameters"]["OrgId"];
+            };
+            cookie?: never;
+        };
+        /** @description The link-token from Atlas. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LiveMigrationLinkRequest"];
+            };
+        };
+        responses: {
+            /** @description The organizations are connected. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveMigrationLinkStatus"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteLiveMigrationLink: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the organization.
+                 * @example 5980cfdf0b6d97029d82f86e
+                 */
+                orgId: components["parameters"]["OrgId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The connection was removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getLiveMigrationLinkStatus: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the organization.
+                 * @example 5980cfdf0b6d97029d82f86e
+                 */
+                orgId: components["parameters"]["OrgId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The connection's state. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveMigrationLinkStatus"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listQueryLatencyMetrics: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the project (the API calls projects groups).
+                 * @example 5e2211c17a3e5a48f5497de3
+                 */
+                groupId: components["parameters"]["GroupId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metric names and units. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueryLatencyMetricNames"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getPinnedNamespaces: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the project (the API calls projects groups).
+                 * @example 5e2211c17a3e5a48f5497de3
+                 */
+                groupId: components["parameters"]["GroupId"];
+                /**
+                 * @description ID of the cluster (the query latency pages call it `hostClusterId`); it is the `id` of `GET /groups/{groupId}/clusters`.
+                 * @example 5e2211c17a3e5a48f5497e0a
+                 */
+                clusterId: components["parameters"]["QueryLatencyClusterId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pinned namespaces. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PinnedNamespaces"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    pinNamespaces: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the project (the API calls projects groups).
+                 * @example 5e2211c17a3e5a48f5497de3
+                 */
+                groupId: components["parameters"]["GroupId"];
+                /**
+                 * @description ID of the cluster (the query latency pages call it `hostClusterId`); it is the `id` of `GET /groups/{groupId}/clusters`.
+                 * @example 5e2211c17a3e5a48f5497e0a
+                 */
+                clusterId: components["parameters"]["QueryLatencyClusterId"];
+            };
+            cookie?: never;
+        };
+        /** @description The namespaces to pin. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NamespacesRequest"];
+            };
+        };
+        responses: {
+            /** @description The pinned namespaces after the update. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PinnedNamespaces"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    addPinnedNamespaces: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the project (the API calls projects groups).
+                 * @example 5e2211c17a3e5a48f5497de3
+                 */
+                groupId: components["parameters"]["GroupId"];
+                /**
+                 * @description ID of the cluster (the query latency pages call it `hostClusterId`); it is the `id` of `GET /groups/{groupId}/clusters`.
+                 * @example 5e2211c17a3e5a48f5497e0a
+                 */
+                clusterId: components["parameters"]["QueryLatencyClusterId"];
+            };
+            cookie?: never;
+        };
+        /** @description The namespaces to add. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NamespacesRequest"];
+            };
+        };
+        responses: {
+            /** @description The pinned namespaces after the update. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PinnedNamespaces"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    unpinNamespaces: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the project (the API calls projects groups).
+                 * @example 5e2211c17a3e5a48f5497de3
+                 */
+                groupId: components["parameters"]["GroupId"];
+                /**
+                 * @description ID of the cluster (the query latency pages call it `hostClusterId`); it is the `id` of `GET /groups/{groupId}/clusters`.
+                 * @example 5e2211c17a3e5a48f5497e0a
+                 */
+                clusterId: components["parameters"]["QueryLatencyClusterId"];
+            };
+            cookie?: never;
+        };
+        /** @description The namespaces to unpin. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NamespacesRequest"];
+            };
+        };
+        responses: {
+            /** @description The pinned namespaces after the update. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PinnedNamespaces"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getClusterQueryLatencyMeasurements: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+                /**
+                 * @description Metrics to return; repeat the parameter for several. All query latency metrics without it.
+                 * @example [
+                 *       "READS_OPS",
+                 *       "AVERAGE_READS_LATENCY"
+                 *     ]
+                 */
+                metrics?: components["parameters"]["QueryLatencyMetrics"];
+                /**
+                 * @description ISO 8601 duration back from now to return measurements for, e.g. `P1DT12H` for 36 hours. Not with `start`/`end`.
+                 * @example P1DT12H
+                 */
+                period?: components["parameters"]["QueryLatencyPeriod"];
+                /**
+                 * @description Start of the period (ISO 8601); needs `end`, not with `period`.
+                 * @example 2024-03-21T13:40:02Z
+                 */
+                start?: components["parameters"]["QueryLatencyStart"];
+                /**
+                 * @description End of the period (ISO 8601); needs `start`, not with `period`.
+                 * @example 2024-03-21T13:49:25Z
+                 */
+                end?: components["parameters"]["QueryLatencyEnd"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the project (the API calls projects groups).
+                 * @example 5e2211c17a3e5a48f5497de3
+                 */
+                groupId: components["parameters"]["GroupId"];
+                /**
+                 * @description ID of the cluster (the query latency pages call it `hostClusterId`); it is the `id` of `GET /groups/{groupId}/clusters`.
+                 * @example 5e2211c17a3e5a48f5497e0a
+                 */
+                clusterId: components["parameters"]["QueryLatencyClusterId"];
+                /**
+                 * @description Which members of the cluster the figures cover.
+                 * @example PRIMARY
+                 */
+                clusterView: components["parameters"]["ClusterView"];
+                /**
+                 * @description Name of the database.
+                 * @example sample_mflix
+                 */
+                databaseName: string;
+                /**
+                 * @description Name of the collection.
+                 * @example movies
+                 */
+                collectionName: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The namespace's query latency measurements. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueryLatencyMeasurements"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listClusterRankedNamespaces: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+                /**
+                 * @description ISO 8601 duration back from now to return measurements for, e.g. `P1DT12H` for 36 hours. Not with `start`/`end`.
+                 * @example P1DT12H
+                 */
+                period?: components["parameters"]["QueryLatencyPeriod"];
+                /**
+                 * @description Start of the period (ISO 8601); needs `end`, not with `period`.
+                 * @example 2024-03-21T13:40:02Z
+                 */
+                start?: components["parameters"]["QueryLatencyStart"];
+                /**
+                 * @description End of the period (ISO 8601); needs `start`, not with `period`.
+                 * @example 2024-03-21T13:49:25Z
+                 */
+                end?: components["parameters"]["QueryLatencyEnd"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the project (the API calls projects groups).
+                 * @example 5e2211c17a3e5a48f5497de3
+                 */
+                groupId: components["parameters"]["GroupId"];
+                /**
+                 * @description ID of the cluster (the query latency pages call it `hostClusterId`); it is the `id` of `GET /groups/{groupId}/clusters`.
+                 * @example 5e2211c17a3e5a48f5497e0a
+                 */
+                clusterId: components["parameters"]["QueryLatencyClusterId"];
+                /**
+                 * @description Which members of the cluster the figures cover.
+                 * @example PRIMARY
+                 */
+                clusterView: components["parameters"]["ClusterView"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ranked namespaces. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RankedNamespaces"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getHostQueryLatencyMeasurements: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+                /**
+                 * @description Metrics to return; repeat the parameter for several. All query latency metrics without it.
+                 * @example [
+                 *       "READS_OPS",
+                 *       "AVERAGE_READS_LATENCY"
+                 *     ]
+                 */
+                metrics?: components["parameters"]["QueryLatencyMetrics"];
+                /**
+                 * @description ISO 8601 duration back from now to return measurements for, e.g. `P1DT12H` for 36 hours. Not with `start`/`end`.
+                 * @example P1DT12H
+                 */
+                period?: components["parameters"]["QueryLatencyPeriod"];
+                /**
+                 * @description Start of the period (ISO 8601); needs `end`, not with `period`.
+                 * @example 2024-03-21T13:40:02Z
+                 */
+                start?: components["parameters"]["QueryLatencyStart"];
+                /**
+                 * @description End of the period (ISO 8601); needs `start`, not with `period`.
+                 * @example 2024-03-21T13:49:25Z
+                 */
+                end?: components["parameters"]["QueryLatencyEnd"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the project (the API calls projects groups).
+                 * @example 5e2211c17a3e5a48f5497de3
+                 */
+                groupId: components["parameters"]["GroupId"];
+                /**
+                 * @description ID of the host (the MongoDB process).
+                 * @example 680ab316473d6b28f966364b947134fc
+                 */
+                hostId: string;
+                /**
+                 * @description Name of the database.
+                 * @example sample_mflix
+                 */
+                databaseName: string;
+                /**
+                 * @description Name of the collection.
+                 * @example movies
+                 */
+                collectionName: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The namespace's query latency measurements on the host. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueryLatencyMeasurements"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listHostRankedNamespaces: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+                /**
+                 * @description ISO 8601 duration back from now to return measurements for, e.g. `P1DT12H` for 36 hours. Not with `start`/`end`.
+                 * @example P1DT12H
+                 */
+                period?: components["parameters"]["QueryLatencyPeriod"];
+                /**
+                 * @description Start of the period (ISO 8601); needs `end`, not with `period`.
+                 * @example 2024-03-21T13:40:02Z
+                 */
+                start?: components["parameters"]["QueryLatencyStart"];
+                /**
+                 * @description End of the period (ISO 8601); needs `start`, not with `period`.
+                 * @example 2024-03-21T13:49:25Z
+                 */
+                end?: components["parameters"]["QueryLatencyEnd"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the project (the API calls projects groups).
+                 * @example 5e2211c17a3e5a48f5497de3
+                 */
+                groupId: components["parameters"]["GroupId"];
+                /**
+                 * @description ID of the host (the MongoDB process).
+                 * @example 680ab316473d6b28f966364b947134fc
+                 */
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ranked namespaces. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RankedNamespaces"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listSlowQueryNamespaces: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+                /**
+                 * @description Point in time to start from, in milliseconds since the epoch. Default the last 24 hours.
+                 * @example 1534353241000
+                 */
+                since?: components["parameters"]["PaSince"];
+                /**
+                 * @description Length of time from `since`, in milliseconds. Default up to now.
+                 * @example 86400000
+                 */
+                duration?: components["parameters"]["PaDuration"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the project (the API calls projects groups).
+                 * @example 5e2211c17a3e5a48f5497de3
+                 */
+                groupId: components["parameters"]["GroupId"];
+                /**
+                 * @description ID of the host of the MongoDB process (see `GET /groups/{groupId}/hosts`). The namespaces page's curl example passes a `hostname:port` instead.
+                 * @example 680ab316473d6b28f966364b947134fc
+                 */
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The namespaces with slow queries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlowQueryNamespaces"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listSlowQueryLogs: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+                /**
+                 * @description Point in time to start from, in milliseconds since the epoch. Default the last 24 hours.
+                 * @example 1534353241000
+                 */
+                since?: components["parameters"]["PaSince"];
+                /**
+                 * @description Length of time from `since`, in milliseconds. Default up to now.
+                 * @example 86400000
+                 */
+                duration?: components["parameters"]["PaDuration"];
+                /**
+                 * @description Namespaces (`<database>.<collection>`) to look at; repeat the parameter for several (`namespaces=data.stocks&namespaces=data.zips`). All namespaces without it.
+                 * @example [
+                 *       "data.stocks",
+                 *       "data.zips"
+                 *     ]
+                 */
+                namespaces?: components["parameters"]["PaNamespaces"];
+                /**
+                 * @description Maximum number of log lines to return.
+                 * @example 20000
+                 */
+                nLogs?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the project (the API calls projects groups).
+                 * @example 5e2211c17a3e5a48f5497de3
+                 */
+                groupId: components["parameters"]["GroupId"];
+                /**
+                 * @description ID of the host of the MongoDB process (see `GET /groups/{groupId}/hosts`).
+                 * @example 680ab316473d6b28f966364b947134fc
+                 */
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The slow query log lines. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlowQueryLogs"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listSuggestedIndexes: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+                /**
+                 * @description Point in time to start from, in milliseconds since the epoch. Default the last 24 hours.
+                 * @example 1534353241000
+                 */
+                since?: components["parameters"]["PaSince"];
+                /**
+                 * @description Length of time from `since`, in milliseconds. Default up to now.
+                 * @example 86400000
+                 */
+                duration?: components["parameters"]["PaDuration"];
+                /**
+                 * @description Namespaces (`<database>.<collection>`) to look at; repeat the parameter for several (`namespaces=data.stocks&namespaces=data.zips`). All namespaces without it.
+                 * @example [
+                 *       "data.stocks",
+                 *       "data.zips"
+                 *     ]
+                 */
+                namespaces?: components["parameters"]["PaNamespaces"];
+                /**
+                 * @description Maximum number of indexes to suggest; unlimited without it.
+                 * @example 10
+                 */
+                nIndexes?: number;
+                /**
+                 * @description Maximum number of example queries to give per suggested index.
+                 * @example 5
+                 */
+                nExamples?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the project (the API calls projects groups).
+                 * @example 5e2211c17a3e5a48f5497de3
+                 */
+                groupId: components["parameters"]["GroupId"];
+                /**
+                 * @description ID of the host of the MongoDB process (see `GET /groups/{groupId}/hosts`).
+                 * @example 680ab316473d6b28f966364b947134fc
+                 */
+                hostId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The suggested indexes and query shapes. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuggestedIndexes"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listOrgApiKeyWhitelistEntries: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Page of the list to return, from 1.
+                 * @example 1
+                 */
+                pageNum?: components["parameters"]["PageNum"];
+                /**
+                 * @description Number of items per page.
+                 * @example 100
+                 */
+                itemsPerPage?: components["parameters"]["ItemsPerPage"];
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the organization.
+                 * @example 5980cfdf0b6d97029d82f86e
+                 */
+                orgId: components["parameters"]["OrgId"];
+                /**
+                 * @description ID of the programmatic API key (its `id`, not its public key).
+                 * @example 5c47503880eef5662e1cce8d
+                 */
+                apiKeyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of whitelist entries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagedList"] & {
+                        /** @description The whitelist entries of this page. */
+                        results?: components["schemas"]["ApiAccessListEntry"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createOrgApiKeyWhitelistEntries: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the organization.
+                 * @example 5980cfdf0b6d97029d82f86e
+                 */
+                orgId: components["parameters"]["OrgId"];
+                /**
+                 * @description ID of the programmatic API key (its `id`, not its public key).
+                 * @example 5c47503880eef5662e1cce8d
+                 */
+                apiKeyId: string;
+            };
+            cookie?: never;
+        };
+        /** @description Entries to add. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiAccessListEntryCreateRequest"][];
+            };
+        };
+        responses: {
+            /** @description The API key's whitelist after the addition. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagedList"] & {
+                        /** @description The whitelist entries. */
+                        results?: components["schemas"]["ApiAccessListEntry"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getOrgApiKeyWhitelistEntry: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the organization.
+                 * @example 5980cfdf0b6d97029d82f86e
+                 */
+                orgId: components["parameters"]["OrgId"];
+                /**
+                 * @description ID of the programmatic API key (its `id`, not its public key).
+                 * @example 5c47503880eef5662e1cce8d
+                 */
+                apiKeyId: string;
+                /**
+                 * @description The IP address or CIDR block of the entry. URL-encode the slash of a CIDR block as `%2F` (`192.0.2.0%2F24`).
+                 * @example 192.0.2.0%2F24
+                 */
+                whitelistEntry: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The whitelist entry. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiAccessListEntry"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteOrgApiKeyWhitelistEntry: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description ID of the organization.
+                 * @example 5980cfdf0b6d97029d82f86e
+                 */
+                orgId: components["parameters"]["OrgId"];
+                /**
+                 * @description ID of the programmatic API key (its `id`, not its public key).
+                 * @example 5c47503880eef5662e1cce8d
+                 */
+                apiKeyId: string;
+                /**
+                 * @description The IP address or CIDR block of the entry. URL-encode the slash of a CIDR block as `%2F` (`192.0.2.0%2F24`).
+                 * @example 192.0.2.0%2F24
+                 */
+                whitelistEntry: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entry was removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createServiceAccountToken: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The grant. */
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["OAuthTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description The access token. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthToken"];
+                };
+            };
+            400: components["responses"]["OAuthBadRequest"];
+            401: components["responses"]["OAuthUnauthorized"];
+            403: components["responses"]["OAuthForbidden"];
+            429: components["responses"]["OAuthTooManyRequests"];
+            500: components["responses"]["OAuthServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    revokeServiceAccountToken: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Indent the JSON answer for people to read.
+                 * @example false
+                 */
+                pretty?: components["parameters"]["Pretty"];
+                /**
+                 * @description Wrap the answer in an envelope, for clients that cannot read HTTP status codes: a single
+                 *     resource comes back as `{"status": <HTTP status>, "content": <resource>}`, and a list gets a
+                 *     `status` field beside `totalCount` and `results`. The answer's own status is then always 200.
+                 * @example false
+                 */
+                envelope?: components["parameters"]["Envelope"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The token to revoke. */
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["OAuthRevokeRequest"];
+            };
+        };
+        responses: {
+            /** @description The token was revoked; no body. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["OAuthBadRequest"];
+            401: components["responses"]["OAuthUnauthorized"];
+            403: components["responses"]["OAuthForbidden"];
+            429: components["responses"]["OAuthTooManyRequests"];
+            500: components["responses"]["OAuthServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };

@@ -90,10 +90,13 @@ describe("reference inventories", () => {
       expect(unknown).toEqual([]);
     });
 
-    it("names the revision it was read from in the contract's description", () => {
+    it("names the revision it was read from in the contract's description (or, read page by page, the inventory)", () => {
       const commits = new Set(lines.filter(({ status }) => status !== "deprecated").map(({ commit }) => commit));
-      expect(commits.size).toBe(1);
-      expect((document.info as { description?: string }).description).toContain([...commits][0]!.slice(0, 7));
+      const description = (document.info as { description?: string }).description ?? "";
+      // A reference too large to read at one revision here (mongodb/docs) is read page by page,
+      // each at its newest commit: the description points at the inventory that lists them.
+      if (commits.size === 1) expect(description).toContain([...commits][0]!.slice(0, 7));
+      else expect(description).toContain(`spec/${id}/reference.tsv`);
     });
   });
 });

@@ -209,8 +209,8 @@ describe("npm run reference", () => {
     }
   };
 
-  it("needs --repo, and an API that has a reference.yaml", async () => {
-    expect(await run("cloudmc")).toMatchObject({ code: 1, output: expect.stringContaining("--repo is required") });
+  it("needs --repo or --dir, and an API that has a reference.yaml", async () => {
+    expect(await run("cloudmc")).toMatchObject({ code: 1, output: expect.stringContaining("Give one of --repo") });
     expect(await run("nope", "--repo", repo)).toMatchObject({ code: 1, output: expect.stringContaining("spec/nope/reference.yaml") });
   });
 
