@@ -1,4 +1,5 @@
-/** `npm run build [-- <id>] [--out <dir>]`: lint → bundle → types → validators → docs for each API, then the docs index. */
+/** `npm run build [-- <id>] [--out <dir>]`: lint → bundle → arazzo → types → validators → docs for each API, then the docs index. */
+import { arazzo } from "./arazzo.ts";
 import { bundle } from "./bundle.ts";
 import { docs, writeIndex } from "./docs.ts";
 import { parseStepArgs, runIfMain } from "./lib.ts";
@@ -11,6 +12,7 @@ runIfMain(import.meta.url, async (argv) => {
   for (const api of apis) {
     await lint(api);
     await bundle(api, ctx);
+    await arazzo(api, ctx);
     await types(api, ctx);
     await validators(api, ctx);
     await docs(api, ctx);

@@ -1,30 +1,41 @@
 /**
  * `npm run docs [-- <id>]`: a Redoc page per API (scripts inlined, so the site works offline and
- * from disk) and `docs-site/index.html` linking every API.
+ * from disk), a page of its workflows when it has some (scripts/docs-workflows.ts), and
+ * `docs-site/index.html` linking every API.
  */
-import { copyFile, readFile } from "node:fs/promises";
+import { access, copyFile, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { verify, type ApiCoverage } from "../src/verify/index.ts";
+import { readArazzo, WORKFLOWS_FILE, type ArazzoDocument } from "./arazzo.ts";
+import { escapeHtml, renderWorkflowsPage, workflowsCopyName, workflowsPageName } from "./docs-workflows.ts";
 import {
   docsDir, generatedDir, parseStepArgs, produceInto, readPipelineApis, ROOT, runIfMain, runTool, step, writeFileAtomic,
   type PipelineApi, type StepContext,
 } from "./lib.ts";
 
 export async function docs(api: PipelineApi, ctx: StepContext): Promise<void> {
-  const { info } = await readBundled(api, ctx);
+  const contract = await readBundled(api, ctx);
+  const workflows = await readBundledWorkflows(api, ctx);
   await step(api.id, "docs", () =>
     produceInto(docsDir(ctx), async (scratch) => {
       const page = `${api.id}.html`;
       await runTool("redocly", [
         "build-docs", join(generatedDir(ctx, api.id), "openapi.yaml"),
         "--output", join(scratch, page),
-        "--title", `${info.title} — cloud-api-contracts`,
+        "--title", `${contract.info.title} — cloud-api-contracts`,
         "--template", join(ROOT, "scripts", "docs-template.hbs"),
+        ...(workflows ? ["--templateOptions.workflowsPage", workflowsPageName(api.id)] : []),
         "--inlineBundle",
       ]);
       // The bundled contract beside its page, so the site links to it when served and from disk.
       for (const ext of ["yaml", "json"]) await copyFile(join(generatedDir(ctx, api.id), `openapi.${ext}`), join(scratch, `${api.id}.openapi.${ext}`));
-      return [page, `${api.id}.openapi.yaml`, `${api.id}.openapi.json`];
+      const files = [page, `${api.id}.openapi.yaml`, `${api.id}.openapi.json`];
+      if (workflows) {
+        await writeFile(join(scratch, workflowsPageName(api.id)), renderWorkflowsPage(api.id, workflows, contract));
+        await copyFile(join(generatedDir(ctx, api.id), WORKFLOWS_FILE), join(scratch, workflowsCopyName(api.id)));
+        files.push(workflowsPageName(api.id), workflowsCopyName(api.id));
+      }
+      return files;
     }),
   );
 }
@@ -40,6 +51,13 @@ async function readBundled(api: PipelineApi, ctx: StepContext): Promise<BundledD
   return JSON.parse(await readFile(join(generatedDir(ctx, api.id), "openapi.json"), "utf8")) as BundledDocument;
 }
 
+/** The API's bundled workflows (generated/<id>/workflows.arazzo.yaml), or undefined when it has none. */
+async function readBundledWorkflows(api: PipelineApi, ctx: StepContext): Promise<ArazzoDocument | undefined> {
+  const path = join(generatedDir(ctx, api.id), WORKFLOWS_FILE);
+  const exists = await access(path).then(() => true, () => false);
+  return exists ? readArazzo(path) : undefined;
+}
+
 const HTTP_METHODS = new Set(["get", "put", "post", "delete", "options", "head", "patch", "trace"]);
 
 const countOperations = (doc: BundledDocument) =>
@@ -49,9 +67,6 @@ const describeAuth = (doc: BundledDocument) =>
   Object.values(doc.components?.securitySchemes ?? {})
     .map((s) => (s.type === "apiKey" ? `${s.name} ${s.in}` : s.type === "http" ? `HTTP ${s.scheme}` : s.type))
     .join(" + ");
-
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
 /** Recording coverage per API, as `cloud-contracts verify test/recordings` measures it. */
 async function recordingCoverage(): Promise<Map<string, ApiCoverage>> {
@@ -68,6 +83,7 @@ export async function writeIndex(ctx: StepContext): Promise<void> {
     const rows = [];
     for (const api of apis) {
       const doc = await readBundled(api, ctx);
+      const workflows = await readBundledWorkflows(api, ctx);
       const covered = coverage.get(api.id);
       cards.push(`    <li class="card" data-api="${api.id}">
       <h2><a href="${api.id}.html">${escapeHtml(doc.info.title)}</a></h2>
@@ -78,7 +94,8 @@ export async function writeIndex(ctx: StepContext): Promise<void> {
         <dt>Auth</dt><dd>${escapeHtml(describeAuth(doc))}</dd>
         <dt>Operations</dt><dd class="operations">${countOperations(doc)}</dd>
         <dt>Mock</dt><dd><code>http://127.0.0.1:${api.mockPort}</code> (<code>npm start</code>)</dd>
-        <dt>Contract</dt><dd><a href="${api.id}.openapi.yaml">YAML</a> · <a href="${api.id}.openapi.json">JSON</a></dd>
+        <dt>Contract</dt><dd><a href="${api.id}.openapi.yaml">YAML</a> · <a href="${api.id}.openapi.json">JSON</a></dd>${workflows ? `
+        <dt>Workflows</dt><dd class="workflows"><a href="${workflowsPageName(api.id)}">${workflows.workflows.length} workflows</a> (Arazzo, <code>npm run workflows</code>)</dd>` : ""}
       </dl>
     </li>`);
       const percent = covered?.percent ?? 0;
