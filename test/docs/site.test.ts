@@ -1,7 +1,11 @@
 /**
- * The docs site in a real headless Chromium (Debian's, driven by playwright-core): the index lists
- * every API, links reach each rendered reference, each reference lists its operations, and no page
- * logs a console error. Served the way `npm start` serves it (sirv on a free loopback port).
+ * The docs site in a real headless Chromium (driven by playwright-core): the index lists every API,
+ * links reach each rendered reference, each reference lists its operations, and no page logs a
+ * console error. Served the way `npm start` serves it (sirv on a free loopback port).
+ *
+ * The browser comes from the npm registry (@sparticuz/chromium, a Linux x64 headless shell that
+ * `npm ci` installs and that unpacks itself into the temp folder on first use), so `npm test`
+ * needs no system package; `CHROMIUM_PATH` names another Chromium instead (chromium.ts).
  */
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -9,36 +13,37 @@ import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/prism.ts";
 import { serveDocs } from "../../scripts/start.ts";
 import { APIS } from "../../src/apis.ts";
+import { launchChromium } from "./chromium.ts";
 
 const DOCS = fileURLToPath(new URL("../../docs-site", import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
-let server: Server;
-let browser: Browser;
+let server: Server | undefined;
+let browser: Browser | undefined;
+let context: BrowserContext | undefined;
 let base: string;
-let shots: string;
+let shots: string | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (.ci/run does) or set CHROMIUM_PATH.`);
+  browser = await launchChromium();
+  // One context for every page: @sparticuz/chromium runs `--single-process`, where closing a
+  // page's own context (what browser.newPage() makes) takes the whole browser down.
+  context = await browser.newContext();
   const port = await freePort();
   server = await serveDocs(DOCS, port, "127.0.0.1");
   base = `http://127.0.0.1:${port}`;
   shots = await mkdtemp(join(tmpdir(), "cloud-contracts-docs-"));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
-  });
 });
 
+// Each step only undoes what beforeAll got to, so a failed beforeAll stays the one error reported.
 afterAll(async () => {
   await browser?.close();
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  await rm(shots, { recursive: true, force: true });
+  if (shots) await rm(shots, { recursive: true, force: true });
 });
 
 // The one thing a page loads from outside: Redoc's "powered by" logo, which this machine (like any
@@ -47,7 +52,7 @@ const EXTERNAL_ALLOWED = ["https://cdn.redoc.ly/redoc/logo-mini-full.svg", "http
 
 /** Opens a page, collecting console errors, uncaught exceptions and failed requests. */
 async function open(url: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage();
+  const page = await context!.newPage();
   const errors: string[] = [];
   const failedExternal: string[] = [];
   page.on("requestfailed", (request) => {
@@ -85,7 +90,7 @@ describe("docs site", () => {
     const cards = await page.locator("li.card").evaluateAll((items) => items.map((item) => item.getAttribute("data-api")));
     expect(cards.sort()).toEqual(APIS.map((api) => api.id).sort());
     expect(await page.locator("table.coverage tbody tr").count()).toBe(APIS.length);
-    const shot = join(shots, "index.png");
+    const shot = join(shots!, "index.png");
     await page.screenshot({ path: shot, fullPage: true });
     expect(existsSync(shot)).toBe(true);
     expect(errors).toEqual([]);
