@@ -5,7 +5,6 @@
  * without their credentials that `cloud-contracts verify` accepts.
  */
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
 import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,13 +12,11 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { APIS } from "../../src/apis.ts";
 import { freePort, startMock } from "../../scripts/prism.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const TSX = join(ROOT, "node_modules", ".bin", "tsx");
 const run = promisify(execFile);
-const WITH_WORKFLOWS = APIS.map((api) => api.id).filter((id) => existsSync(join(ROOT, "spec", id, "workflows.arazzo.yaml")));
 
 const scratchDirs: string[] = [];
 async function scratch(): Promise<string> {
