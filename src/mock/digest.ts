@@ -6,8 +6,10 @@
  * - A nonce is issued by this verifier, lives `nonceLifetimeMs`, and is then answered with a new
  *   challenge marked `stale=true` (the client repeats the request with the new nonce).
  * - `qop=auth` is offered, so an answer without it (RFC 2069 style) is refused: no downgrade.
- * - For each nonce, `nc` must grow: a replayed header (same nonce and nc), a reused or a smaller nc
- *   is refused.
+ * - For each nonce, each `nc` is accepted once: a replayed header (same nonce and nc) or a reused
+ *   nc is refused, and so is one more than NC_WINDOW below the highest seen. Within that window an
+ *   unused smaller nc passes: a client's requests in flight at once may arrive out of order (the
+ *   anti-replay window of IPsec, RFC 4303 §3.4.3, for the same reason).
  * - Memory is bounded: at most `maxNonces` nonces are remembered; the oldest is forgotten first
  *   (a forgotten nonce is answered as stale, never accepted).
  *
@@ -36,10 +38,15 @@ export type DigestVerdict =
   | { ok: true; username: string }
   | { ok: false; reason: "missing" | "stale" | "refused" | "replayed"; challenge: string[] };
 
+/** How far below the highest nc seen an unused nc is still accepted. */
+export const NC_WINDOW = 64;
+
 interface NonceState {
   issuedAt: number;
   /** The highest nc accepted so far (0: none yet). */
   lastNc: number;
+  /** The nc values accepted within the window below `lastNc`. */
+  used: Set<number>;
 }
 
 export interface DigestVerifier {
@@ -62,7 +69,7 @@ export function createDigestVerifier(options: DigestVerifierOptions): DigestVeri
   const challenge = (stale = false) => {
     const nonce = randomBytes(18).toString("base64url");
     if (nonces.size >= maxNonces) nonces.delete(nonces.keys().next().value!);
-    nonces.set(nonce, { issuedAt: now(), lastNc: 0 });
+    nonces.set(nonce, { issuedAt: now(), lastNc: 0, used: new Set() });
     return algorithms.map((algorithm) => `Digest realm="${options.realm}", domain="", nonce="${nonce}", algorithm=${algorithm}, qop="auth", stale=${stale}`);
   };
 
@@ -92,8 +99,12 @@ export function createDigestVerifier(options: DigestVerifierOptions): DigestVeri
       cnonce: answer.cnonce,
     });
     if (!sameText(expected, answer.response)) return refuse("refused");
-    if (nc <= state.lastNc) return refuse("replayed");
-    state.lastNc = nc;
+    if (nc < 1 || nc <= state.lastNc - NC_WINDOW || state.used.has(nc)) return refuse("replayed");
+    state.used.add(nc);
+    if (nc > state.lastNc) {
+      state.lastNc = nc;
+      for (const old of state.used) if (old <= nc - NC_WINDOW) state.used.delete(old);
+    }
     return { ok: true, username: answer.username };
   };
 

@@ -1,6 +1,6 @@
 /**
  * The Cloud Manager mock's HTTP Digest (src/mock/digest.ts) against what RFC 7616 asks of a server:
- * a replayed answer, a reused or smaller nonce count, and an answer without `qop` are refused;
+ * a replayed answer, a reused nonce count or one far behind, and an answer without `qop` are refused;
  * nonces expire into `stale=true`; memory stays bounded. And a mock answers a client that
  * half-closes its socket after sending the request.
  */
@@ -8,7 +8,7 @@ import { connect } from "node:net";
 import { describe, expect, it } from "vitest";
 import { freePort, startMock } from "../../scripts/prism.ts";
 import { authorizationHeader, chooseChallenge, parseDigestChallenges, type DigestChallenge } from "../../src/runtime/digest.ts";
-import { createDigestVerifier } from "../../src/mock/digest.ts";
+import { createDigestVerifier, NC_WINDOW } from "../../src/mock/digest.ts";
 
 const credentials = { username: "pub", password: "priv" };
 const URI = "/api/public/v1.0/groups";
@@ -31,15 +31,19 @@ describe("the mock's digest check", () => {
     expect(verify(answer(offered, 2))).toMatchObject({ ok: true });
   });
 
-  it("refuses a replayed header, a reused nc and a smaller nc", () => {
+  it("refuses a replayed header, a reused nc and one far below the highest, but takes an unused one just below", () => {
     const { challenge, answer, verify } = setup();
     const offered = challenge();
     const first = answer(offered, 5);
     expect(verify(first).ok).toBe(true);
     expect(verify(first)).toMatchObject({ ok: false, reason: "replayed" });
     expect(verify(answer(offered, 5))).toMatchObject({ ok: false, reason: "replayed" });
+    // Requests in flight at once arrive out of order: an unused nc within the window passes, once.
+    expect(verify(answer(offered, 3)).ok).toBe(true);
     expect(verify(answer(offered, 3))).toMatchObject({ ok: false, reason: "replayed" });
-    expect(verify(answer(offered, 6)).ok).toBe(true);
+    expect(verify(answer(offered, 200)).ok).toBe(true);
+    expect(verify(answer(offered, 200 - NC_WINDOW))).toMatchObject({ ok: false, reason: "replayed" });
+    expect(verify(answer(offered, 201)).ok).toBe(true);
   });
 
   it("refuses an answer without qop (an RFC 2069 downgrade) although the hash is right for it", () => {

@@ -126,11 +126,13 @@ function credentialHeaders(document: OpenApiDocument): Set<string> {
   );
 }
 
-export function planOperations(document: OpenApiDocument, mediaTypes: readonly string[]): OperationPlan[] {
+export function planOperations(document: OpenApiDocument, mediaTypes: readonly string[], skip: ReadonlySet<string> = new Set()): OperationPlan[] {
   const credentials = credentialHeaders(document);
   return Object.keys(document.paths).flatMap((pathTemplate) => {
     const item = resolveLocal<Record<string, unknown>>(document, { value: document.paths[pathTemplate], pointer: childPointer("#", "paths", pathTemplate) });
-    return HTTP_METHODS.filter((method) => item.value[method] !== undefined).map((method): OperationPlan => {
+    const methods = HTTP_METHODS.filter((method) => item.value[method] !== undefined);
+    const kept = methods.filter((method) => !skip.has(String((resolveLocal<Record<string, unknown>>(document, { value: item.value[method], pointer: "#" }).value).operationId)));
+    return kept.map((method): OperationPlan => {
       const operation = resolveLocal<Record<string, unknown>>(document, { value: item.value[method], pointer: childPointer(item.pointer, method) });
       const operationId = String(operation.value.operationId);
       // Operation parameters override path-item parameters of the same name and location.
@@ -255,8 +257,8 @@ export class RequestGenerator {
   /** Values kept and thrown away by the Ajv filter, per operation. */
   readonly stats = new Map<string, FilterStats>();
 
-  constructor(private readonly contract: Contract, mediaTypes: readonly string[]) {
-    this.plans = planOperations(contract.document, mediaTypes);
+  constructor(private readonly contract: Contract, mediaTypes: readonly string[], skip: ReadonlySet<string> = new Set()) {
+    this.plans = planOperations(contract.document, mediaTypes, skip);
     this.ajv = requestAjv(contract);
   }
 
@@ -549,6 +551,11 @@ export interface GeneratedRequestOptions {
    */
   knownFailures?: Readonly<Record<string, string>>;
   /**
+   * Operations the API's client does not call as operations (operationId → why): Cloud Manager's
+   * service account token calls, which the client makes itself with the client secret.
+   */
+  notThroughTheClient?: Readonly<Record<string, string>>;
+  /**
    * Required body properties whose absence the contract cannot notice (`operationId body
    * property name` → why), e.g. because what is left still matches another `anyOf` branch.
    */
@@ -563,7 +570,7 @@ export function describeGeneratedRequests(driver: ApiDriver, options: GeneratedR
   describe(`${driver.id}: generated requests to the mock`, async () => {
     const mock = useMock(driver.id);
     const contract = await loadContract(driver.id);
-    const generator = new RequestGenerator(contract, driver.mediaTypes);
+    const generator = new RequestGenerator(contract, driver.mediaTypes, new Set(Object.keys(options.notThroughTheClient ?? {})));
     const { plans } = generator;
     const missing = plans.flatMap((plan) =>
       generator.requiredParts(plan).map((part) => ({ plan, part, name: `${plan.operationId} without its required ${part.kind === "body" ? "body" : `${part.kind} ${part.name}`}` })),
