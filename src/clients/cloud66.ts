@@ -18,7 +18,15 @@ import { createTransport, type TransportOptions } from "../runtime/transport.js"
 
 export type { components, operations, paths, PollOptions, PaginateOptions, RetryOptions };
 export { TaskError };
-export { ConnectionError, InvalidResponseError, RequestTimeoutError, TransportError } from "../runtime/errors.js";
+export {
+  ConnectionError,
+  CrossOriginRedirectError,
+  InvalidResponseError,
+  RequestTimeoutError,
+  ResponseTooLargeError,
+  TooManyRedirectsError,
+  TransportError,
+} from "../runtime/errors.js";
 export type Cloud66Client = Client<paths>;
 export type StackAction = components["schemas"]["StackAction"];
 export type Cloud66ErrorBody = components["schemas"]["Error"];
@@ -55,8 +63,8 @@ export function createCloud66Client(options: Cloud66ClientOptions): Cloud66Clien
     throw new TypeError('createCloud66Client: option "token" must be a non-empty string.');
   }
   const transport = createTransport("createCloud66Client", options);
-  const client = createClient<paths>({ baseUrl: options.baseUrl ?? CLOUD66_API, fetch: transport.fetch });
-  client.use(bearer(options.token), transport.middleware, throwOnError(Cloud66ApiError));
+  const client = createClient<paths>({ baseUrl: options.baseUrl ?? CLOUD66_API, fetch: transport });
+  client.use(bearer(options.token), throwOnError(Cloud66ApiError));
   return client;
 }
 

@@ -15,16 +15,24 @@
  */
 import createClient, { type Client } from "openapi-fetch";
 import type { components, operations, paths } from "../../generated/cloudmanager/schema.js";
-import { digestFetch } from "../runtime/digest.js";
+import { digestAuthentication } from "../runtime/digest.js";
 import { ApiError, summarize, throwOnError } from "../runtime/errors.js";
 import { paginateGet, type ListItem, type ListParams, type ListPath, type PaginateOptions } from "../runtime/paginate.js";
 import type { RetryOptions } from "../runtime/retry.js";
 import { serviceAccountFetch, ServiceAccountTokenError, type ServiceAccount } from "../runtime/service-account.js";
-import { createTransport, withUrl, type TransportOptions } from "../runtime/transport.js";
+import { aroundFetch, createTransport, withUrl, type Authentication, type TransportOptions } from "../runtime/transport.js";
 
 export type { components, operations, paths, PaginateOptions, RetryOptions, ServiceAccount };
 export { ServiceAccountTokenError };
-export { ConnectionError, InvalidResponseError, RequestTimeoutError, TransportError } from "../runtime/errors.js";
+export {
+  ConnectionError,
+  CrossOriginRedirectError,
+  InvalidResponseError,
+  RequestTimeoutError,
+  ResponseTooLargeError,
+  TooManyRedirectsError,
+  TransportError,
+} from "../runtime/errors.js";
 export type CloudManagerClient = Client<paths>;
 export type CloudManagerErrorBody = components["schemas"]["ApiError"];
 
@@ -82,14 +90,14 @@ const nonEmpty = (value: unknown) => typeof value === "string" && value !== "";
 
 export function createCloudManagerClient(options: CloudManagerClientOptions): CloudManagerClient {
   const baseUrlOption = options.baseUrl ?? CLOUD_MANAGER_API;
-  let authenticate: (send: (request: Request) => Promise<Response>) => (request: Request) => Promise<Response>;
+  let authentication: Authentication;
   if (options.serviceAccount !== undefined) {
     const { clientId, clientSecret, tokenUrl } = options.serviceAccount;
     for (const [field, value] of [["clientId", clientId], ["clientSecret", clientSecret]] as const) {
       if (!nonEmpty(value)) throw new TypeError(`createCloudManagerClient: option "serviceAccount.${field}" must be a non-empty string.`);
     }
     const tokenEndpoint = tokenUrl ?? new URL("/api/oauth/token", baseUrlOption).href;
-    authenticate = (send) => serviceAccountFetch({ clientId, clientSecret, tokenUrl: tokenEndpoint, fetch: send });
+    authentication = aroundFetch((send) => serviceAccountFetch({ clientId, clientSecret, tokenUrl: tokenEndpoint, fetch: send }));
   } else {
     for (const field of ["publicKey", "privateKey"] as const) {
       if (!nonEmpty(options[field])) {
@@ -97,11 +105,11 @@ export function createCloudManagerClient(options: CloudManagerClientOptions): Cl
       }
     }
     const { publicKey, privateKey } = options;
-    authenticate = (send) => digestFetch({ username: publicKey, password: privateKey, fetch: send });
+    authentication = digestAuthentication({ username: publicKey, password: privateKey });
   }
-  const transport = createTransport("createCloudManagerClient", options, authenticate);
+  const transport = createTransport("createCloudManagerClient", options, authentication);
   const baseUrl = baseUrlOption.replace(/\/+$/, "");
-  const client = createClient<paths>({ baseUrl, fetch: transport.fetch });
+  const client = createClient<paths>({ baseUrl, fetch: transport });
   // The Prometheus discovery call lives beside the public API (`/prometheus/v1.0`), as the contract's
   // own server for that path says: re-root it when the API root has the usual `/api/public/v1.0`.
   if (baseUrl.endsWith(PUBLIC_API_PATH)) {
@@ -114,7 +122,7 @@ export function createCloudManagerClient(options: CloudManagerClientOptions): Cl
       },
     });
   }
-  client.use(transport.middleware, throwOnError(CloudManagerApiError));
+  client.use(throwOnError(CloudManagerApiError));
   return client;
 }
 

@@ -18,7 +18,15 @@ import { createTransport, type TransportOptions } from "../runtime/transport.js"
 
 export type { components, operations, paths, CloudMcErrorEntry, PollOptions, RetryOptions };
 export { CloudMcApiError, TaskError };
-export { ConnectionError, InvalidResponseError, RequestTimeoutError, TransportError } from "../runtime/errors.js";
+export {
+  ConnectionError,
+  CrossOriginRedirectError,
+  InvalidResponseError,
+  RequestTimeoutError,
+  ResponseTooLargeError,
+  TooManyRedirectsError,
+  TransportError,
+} from "../runtime/errors.js";
 export type CloudMcClient = Client<paths>;
 export type CloudMcErrorBody = components["schemas"]["ErrorEnvelope"];
 export type CloudMcTask = components["schemas"]["Task"];
@@ -35,8 +43,8 @@ export interface CloudMcClientOptions extends TransportOptions {
 export function createCloudMcClient(options: CloudMcClientOptions): CloudMcClient {
   checkRequiredStrings("createCloudMcClient", options, ["baseUrl", "apiKey"]);
   const transport = createTransport("createCloudMcClient", options);
-  const client = createClient<paths>({ baseUrl: options.baseUrl, fetch: transport.fetch });
-  client.use(...cloudMcMiddleware(options), transport.middleware);
+  const client = createClient<paths>({ baseUrl: options.baseUrl, fetch: transport });
+  client.use(...cloudMcMiddleware(options));
   return client;
 }
 

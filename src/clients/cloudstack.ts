@@ -26,7 +26,15 @@ import { createTransport, withUrl, type TransportOptions } from "../runtime/tran
 
 export type { components, paths, Operations, CloudMcErrorEntry, PollOptions, RetryOptions };
 export { CloudMcApiError, TaskError };
-export { ConnectionError, InvalidResponseError, RequestTimeoutError, TransportError } from "../runtime/errors.js";
+export {
+  ConnectionError,
+  CrossOriginRedirectError,
+  InvalidResponseError,
+  RequestTimeoutError,
+  ResponseTooLargeError,
+  TooManyRedirectsError,
+  TransportError,
+} from "../runtime/errors.js";
 export type TaskReference = components["schemas"]["TaskReference"];
 
 /**
@@ -77,7 +85,7 @@ export function createCloudStackClient(options: CloudStackClientOptions): CloudS
   const root = options.baseUrl.replace(/\/+$/, "");
   const servicePath = `/services/${encodeURIComponent(options.serviceCode)}/${encodeURIComponent(options.environmentName)}`;
   const transport = createTransport("createCloudStackClient", options);
-  const client = createClient<EntityPaths>({ baseUrl: root + servicePath, fetch: transport.fetch });
+  const client = createClient<EntityPaths>({ baseUrl: root + servicePath, fetch: transport });
   // Tasks live at the API root, not under the service: take the service path back out.
   client.use({
     onRequest({ request, schemaPath }) {
@@ -85,7 +93,7 @@ export function createCloudStackClient(options: CloudStackClientOptions): CloudS
       return withUrl(request, request.url.replace(root + servicePath, root));
     },
   });
-  client.use(...cloudMcMiddleware(options), transport.middleware);
+  client.use(...cloudMcMiddleware(options));
 
   const operate: CloudStackClient["operate"] = async (entityType, id, operation, ...body) => {
     const entry = (operationTable as Record<string, Record<string, { method: string; path: string }>>)[entityType]?.[operation];

@@ -13,7 +13,15 @@ import type { RetryOptions } from "../runtime/retry.js";
 import { createTransport, type TransportOptions } from "../runtime/transport.js";
 
 export type { components, operations, paths, RetryOptions };
-export { ConnectionError, InvalidResponseError, RequestTimeoutError, TransportError } from "../runtime/errors.js";
+export {
+  ConnectionError,
+  CrossOriginRedirectError,
+  InvalidResponseError,
+  RequestTimeoutError,
+  ResponseTooLargeError,
+  TooManyRedirectsError,
+  TransportError,
+} from "../runtime/errors.js";
 export type CvmClient = Client<paths>;
 /** Body of every CVM error answer: `{ "errors": ["..."] }`. */
 export type CvmErrorBody = components["schemas"]["ErrorEnvelope"];
@@ -53,11 +61,11 @@ export function createCvmClient(options: CvmClientOptions): CvmClient {
   const transport = createTransport("createCvmClient", options);
   const client = createClient<paths>({
     baseUrl: options.baseUrl,
-    fetch: transport.fetch,
+    fetch: transport,
     // CVM reads request parameters as HTML form fields ($_POST), so every body is form-encoded.
     bodySerializer: (body) => new URLSearchParams(body as unknown as Record<string, string>).toString(),
   });
-  client.use(tokenPair(options.publicToken, options.privateToken), formContentType, transport.middleware, throwOnError(CvmApiError));
+  client.use(tokenPair(options.publicToken, options.privateToken), formContentType, throwOnError(CvmApiError));
   return client;
 }
 

@@ -61,15 +61,16 @@ export function cloudMcMiddleware({ apiKey, orgId }: CloudMcAuthOptions): Middle
       return request;
     },
   };
-  const subOrganization: Middleware = {
+  const subOrganization = (orgId: string): Middleware => ({
     onRequest({ request }) {
       const url = new URL(request.url);
-      if (!orgId || url.searchParams.has("org_id")) return request;
+      if (url.searchParams.has("org_id")) return request;
       url.searchParams.set("org_id", orgId);
       return withUrl(request, url);
     },
-  };
-  return [auth, subOrganization, throwOnError(CloudMcApiError)];
+  });
+  // Without an orgId there is nothing to add: no middleware to run on every request.
+  return orgId ? [auth, subOrganization(orgId), throwOnError(CloudMcApiError)] : [auth, throwOnError(CloudMcApiError)];
 }
 
 /** What `GET /tasks/{id}` answers, as far as waiting is concerned. */

@@ -68,12 +68,66 @@ export class InvalidResponseError extends TransportError {
   /** The answer's `Content-Type`, when it had one. */
   readonly contentType: string | undefined;
 
-  constructor(request: Request, response: Response) {
+  constructor(request: Pick<Request, "method" | "url">, response: Response) {
     const summary = summarize(request);
     const contentType = response.headers.get("Content-Type") ?? undefined;
     super(`${summary.method} ${summary.path} answered ${response.status} with a body that is not JSON (Content-Type: ${contentType ?? "none"})`, { request: summary });
     this.status = response.status;
     this.contentType = contentType;
+  }
+}
+
+/**
+ * An answer whose body is longer than the client's `maxResponseBytes`: the client stopped reading
+ * and closed the connection. The message gives the status and the limit, never the body.
+ */
+export class ResponseTooLargeError extends TransportError {
+  override name = "ResponseTooLargeError";
+  readonly status: number;
+  readonly maxResponseBytes: number;
+
+  constructor(request: Request, status: number, maxResponseBytes: number) {
+    const summary = summarize(request);
+    super(`${summary.method} ${summary.path} answered ${status} with a body over the limit of ${maxResponseBytes} bytes (maxResponseBytes)`, { request: summary });
+    this.status = status;
+    this.maxResponseBytes = maxResponseBytes;
+  }
+}
+
+/**
+ * The server redirected to another origin, and the client does not follow it: its credentials
+ * belong to its own origin only. `from` and `to` are origins (scheme, host, port), never paths or
+ * queries, which may carry a token.
+ */
+export class CrossOriginRedirectError extends TransportError {
+  override name = "CrossOriginRedirectError";
+  /** The redirect's status: 301, 302, 303, 307 or 308. */
+  readonly status: number;
+  readonly from: string;
+  readonly to: string;
+
+  constructor(request: Request, status: number, from: string, to: string) {
+    const summary = summarize(request);
+    super(
+      `${summary.method} ${summary.path} was redirected (${status}) from ${from} to another origin, ${to}; the client sends its credentials to ${from} only ` +
+        '(crossOriginRedirects: "follow-without-credentials" follows such redirects without them)',
+      { request: summary },
+    );
+    this.status = status;
+    this.from = from;
+    this.to = to;
+  }
+}
+
+/** The server kept redirecting: more hops than the client follows for one attempt. */
+export class TooManyRedirectsError extends TransportError {
+  override name = "TooManyRedirectsError";
+  readonly maxRedirects: number;
+
+  constructor(request: Request, maxRedirects: number) {
+    const summary = summarize(request);
+    super(`${summary.method} ${summary.path} was redirected more than ${maxRedirects} times`, { request: summary });
+    this.maxRedirects = maxRedirects;
   }
 }
 
@@ -116,14 +170,17 @@ export async function readErrorBody(response: Response): Promise<unknown> {
 /** Middleware that turns every answer outside 2xx into the API's error: `new ApiErrorClass(status, body, request)`. */
 export function throwOnError(ApiErrorClass: new (status: number, body: unknown, request: Request) => ApiError): Middleware {
   return {
-    async onResponse({ request, response }) {
-      if (response.ok) return response;
-      throw new ApiErrorClass(response.status, await readErrorBody(response), request);
+    // Not async: nearly every answer is a 2xx, and passes without a promise of its own.
+    onResponse({ request, response }) {
+      if (response.ok) return undefined;
+      return readErrorBody(response).then((body) => {
+        throw new ApiErrorClass(response.status, body, request);
+      });
     },
   };
 }
 
 /** The request half of an error: method and path only. */
-export function summarize(request: Request): RequestSummary {
+export function summarize(request: Pick<Request, "method" | "url">): RequestSummary {
   return { method: request.method, path: new URL(request.url).pathname };
 }

@@ -1,20 +1,29 @@
 /**
  * How every client talks to its server, from the bottom up:
  *
- *   the network `fetch` (the global one, or the caller's)
- *   authentication that needs a round trip of its own, when a client has one (Cloud Manager's digest)
+ *   the network `fetch` (the global one, or the caller's), sending with `redirect: "manual"` and
+ *     reading each answer whole, at most `maxResponseBytes` of it, before passing it up (./body.ts)
+ *   authentication that needs a round trip of its own, when a client has one (Cloud Manager's digest
+ *     or service account token)
+ *   redirects (./redirects.ts): followed within the origin, through authentication again; to
+ *     another origin, an error, or (opted in) followed on the network fetch without credentials
  *   one attempt: its own timeout combined with the caller's signal; failures become typed errors
  *   retries (./retry.ts: 429 and 503 for any method, a failed attempt for idempotent ones)
- *   openapi-fetch, whose middleware includes `transport.middleware`: a 2xx body must be JSON
+ *   openapi-fetch and the client's middleware; openapi-fetch parses a 2xx body with the answer's
+ *     `json()`, which parses once and throws InvalidResponseError for a body that is not JSON
  *
- * The caller's own abort is never turned into a typed error: it stays the standard AbortError.
+ * An attempt ends with its answer's body read, so nothing of it (timer, signal, the request it
+ * sent) is kept after it. The caller's own abort is never turned into a typed error: it stays the
+ * standard AbortError.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { Middleware } from "openapi-fetch";
-import { ConnectionError, InvalidResponseError, RequestTimeoutError } from "./errors.js";
+import { readWhole } from "./body.js";
+import { ConnectionError, RequestTimeoutError } from "./errors.js";
+import { CROSS_ORIGIN_REDIRECTS, followRedirects, type CrossOriginRedirects } from "./redirects.js";
 import { retryingFetch, type RetryOptions } from "./retry.js";
 
 export type Fetch = (request: Request) => Promise<Response>;
+export type { CrossOriginRedirects };
 
 /** Options every client takes for the way it sends requests. */
 export interface TransportOptions {
@@ -28,74 +37,100 @@ export interface TransportOptions {
    * sends each request once.
    */
   retry?: RetryOptions | false;
-}
-
-export interface Transport {
-  /** The `fetch` to give openapi-fetch's `createClient`. */
-  fetch: Fetch;
-  /** Middleware to `use` on the client: a 2xx answer whose body is not JSON throws InvalidResponseError. */
-  middleware: Middleware;
+  /** Longest answer body read, in bytes (default 64 MiB); a longer one throws ResponseTooLargeError. */
+  maxResponseBytes?: number;
+  /**
+   * A redirect to another origin than `baseUrl`'s: `"error"` (default) throws CrossOriginRedirectError;
+   * `"follow-without-credentials"` follows it without the API key, tokens or `Authorization`.
+   */
+  crossOriginRedirects?: CrossOriginRedirects;
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 /**
- * Builds a client's transport; `factory` names the client in the TypeError of a bad option.
- * `authenticate` wraps the network fetch in an authentication layer that answers challenges
- * itself, so that one attempt's timeout covers the challenge round trip too.
+ * An authentication layer that needs round trips of its own (a challenge, a token): it sends
+ * `request`, and whatever else it needs, through `send`, which is bound to the call's attempt.
  */
-export function createTransport(factory: string, options: TransportOptions, authenticate: (send: Fetch) => Fetch = (send) => send): Transport {
+export type Authentication = (request: Request, send: Fetch) => Promise<Response>;
+
+/** What each layer beneath the attempt is: a fetch that is also given the attempt's signal. */
+type Send = (request: Request, signal: AbortSignal) => Promise<Response>;
+
+/**
+ * Builds a client's transport, the `fetch` to give openapi-fetch's `createClient`; `factory` names
+ * the client in the TypeError of a bad option. `authentication`, when the client has one, sits
+ * between the network fetch and redirects, so that one attempt's timeout covers the challenge or
+ * token round trip too.
+ */
+export function createTransport(factory: string, options: TransportOptions, authentication?: Authentication): Fetch {
   checkOptions(factory, options);
-  const { timeoutMs = DEFAULT_TIMEOUT_MS, retry = {} } = options;
-  const network = withAttemptSignal(options.fetch ?? ((request: Request) => fetch(request)), timeoutMs);
-  const attempt = timedAttempt(authenticate(network), timeoutMs);
-  return {
-    fetch: retry === false ? attempt : retryingFetch(attempt, retry),
-    middleware: expectJson(timeoutMs),
-  };
+  const { timeoutMs = DEFAULT_TIMEOUT_MS, retry = {}, maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES, crossOriginRedirects = "error" } = options;
+  const network = networkFetch(options.fetch, maxResponseBytes);
+  const authenticated: Send = authentication === undefined ? network : (request, signal) => authentication(request, (sent) => network(sent, signal));
+  const attempt = timedAttempt(followRedirects(authenticated, network, crossOriginRedirects), timeoutMs);
+  return retry === false ? attempt : retryingFetch(attempt, retry);
 }
 
 /*
- * Why the attempt's signal does not simply ride down on the Request: in Node 20, undici links a
- * Request's signal to its source only weakly, and a clone's (digest clones every request it sends)
- * stops following once garbage collection has run; AbortSignal.any holds its sources, the timeout
- * among them, weakly too. A timeout or an abort lost that way leaves the call hanging. So the
- * attempt's signal travels down as async context, the network fetch at the bottom attaches it to
- * the Request it sends, and each layer keeps what it made reachable for as long as it may abort.
- * test/clients/failures.test.ts forces collections mid-request to hold this in place.
+ * Why the attempt's signal is handed down beside the Request rather than on it: in Node 20, undici
+ * links a clone's signal to its original's only through a WeakRef to the clone's AbortController,
+ * which nothing else holds, so a clone (digest and service accounts clone every request they send)
+ * stops following once garbage collection has run, and a timeout or an abort lost that way leaves
+ * the call hanging. So each layer gets the attempt's signal as an argument, and the network fetch
+ * at the bottom sends each request with it. The attempt's AbortController is held by its timer,
+ * cleared when the attempt ends (its body read), and by a listener on the request's own signal,
+ * which goes with the request. test/clients/failures.test.ts forces collections before the answer
+ * and halfway through its body to hold this in place; test/clients/bounded.test.ts checks that
+ * nothing is left once a call has returned.
  */
-const attemptSignal = new AsyncLocalStorage<AbortSignal>();
 
 /** One attempt under its own timeout; the timer starts with the attempt, so waits between retries do not count. */
-function timedAttempt(send: Fetch, timeoutMs: number): Fetch {
+function timedAttempt(send: Send, timeoutMs: number): Fetch {
   return async (request) => {
-    const timeout = AbortSignal.timeout(Math.ceil(timeoutMs));
-    const signal = AbortSignal.any([request.signal, timeout]);
-    keepReachable(timeoutMs, request, timeout, signal);
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException("The operation was aborted due to timeout", "TimeoutError")), timeoutMs);
+    // Not removed after the attempt (that costs more than the rest of this function): it goes with
+    // the request, and aborting a finished attempt does nothing.
+    if (request.signal.aborted) controller.abort(request.signal.reason);
+    else request.signal.addEventListener("abort", () => controller.abort(request.signal.reason));
     try {
-      return await attemptSignal.run(signal, () => send(request));
+      return await send(request, controller.signal);
     } catch (error) {
       throw typedFailure(error, request, timeoutMs);
+    } finally {
+      clearTimeout(timer);
     }
   };
 }
 
-/** The network fetch, sending each request with the signal of the attempt it belongs to. */
-function withAttemptSignal(send: Fetch, timeoutMs: number): Fetch {
-  return (request) => {
-    const sent = new Request(request, { signal: attemptSignal.getStore() });
-    keepReachable(timeoutMs, sent);
-    return send(sent);
+/**
+ * The network fetch: each request sent with the signal of the attempt it belongs to and without
+ * following redirects, and its answer read whole (see ./body.ts) before it goes up. The global
+ * fetch takes those as its init; a caller's fetch, which takes a Request only, gets a copy.
+ */
+function networkFetch(fetchOption: Fetch | undefined, maxResponseBytes: number): Send {
+  const send = fetchOption === undefined
+    ? (request: Request, init: RequestInit) => fetch(request, init)
+    : (request: Request, init: RequestInit) => fetchOption(new Request(request, init));
+  return async (request, signal) => {
+    const response = await send(request, { signal, redirect: "manual" });
+    return readWhole(response, request, maxResponseBytes, signal);
   };
 }
 
 /**
- * Keeps `values` reachable for `ms`: an attempt can be aborted only within its timeout. The cost:
- * a finished attempt's request and signals stay in memory until its timeout would have passed
- * (30 s by default), some kilobytes each; lower `timeoutMs` for very high request rates.
+ * An authentication layer built once around a fetch, as service-account.ts's is, made an
+ * Authentication: each call's `send` reaches it as async context. Node 20's AsyncLocalStorage
+ * hooks every promise of the process once in use (about 25 µs, 8% of a loopback call, when the
+ * transport used it for every client), which is why a layer that can take `send` per call (digest)
+ * does.
  */
-function keepReachable(ms: number, ...values: unknown[]): void {
-  setTimeout(() => values, ms).unref();
+export function aroundFetch(layer: (send: Fetch) => Fetch): Authentication {
+  const current = new AsyncLocalStorage<Fetch>();
+  const wrapped = layer((request) => current.getStore()!(request));
+  return (request, send) => current.run(send, () => wrapped(request));
 }
 
 /** Requests made from another (see `withUrl`), each mapped to the one it was made from. */
@@ -113,25 +148,6 @@ export function withUrl(request: Request, url: string | URL): Request {
 }
 
 /**
- * A 2xx answer that openapi-fetch will parse as JSON (its default `parseAs`) must be JSON or empty.
- * Judged by parsing the body, not by its Content-Type: CVM's PHP answers JSON as `text/html`. The
- * body is read from a clone, so openapi-fetch still reads the original (from memory, by then), and
- * a timeout or dropped connection while reading it fails the same way as one before the answer.
- */
-function expectJson(timeoutMs: number): Middleware {
-  return {
-    async onResponse({ request, response, options }) {
-      if (!response.ok || response.status === 204 || request.method === "HEAD" || options.parseAs !== "json") return undefined;
-      const text = await response.clone().text().catch((error: unknown) => {
-        throw typedFailure(error, request, timeoutMs);
-      });
-      if (text !== "" && !isJson(text)) throw new InvalidResponseError(request, response);
-      return undefined;
-    },
-  };
-}
-
-/**
  * What fetch threw, as a typed error: a DOMException `TimeoutError` is the attempt's own timer (the
  * caller's signal has not aborted), and a TypeError is fetch's way of saying the network failed.
  * The caller's abort, and anything else, is passed on as it is.
@@ -143,24 +159,21 @@ function typedFailure(error: unknown, request: Request, timeoutMs: number): unkn
   return error;
 }
 
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Node's timers hold at most 2^31 - 1 ms (about 24.8 days); a longer one would fire at once. */
 const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
-function checkOptions(factory: string, { timeoutMs, retry }: TransportOptions): void {
+function checkOptions(factory: string, { timeoutMs, retry, maxResponseBytes, crossOriginRedirects }: TransportOptions): void {
   const invalid = (option: string, rule: string) => new TypeError(`${factory}: option "${option}" must be ${rule}.`);
   // NaN and Infinity fail these comparisons too.
   const isDelay = (value: unknown): value is number => typeof value === "number" && value >= 0 && value <= LONGEST_TIMER_MS;
   if (timeoutMs !== undefined && !(isDelay(timeoutMs) && timeoutMs > 0)) {
     throw invalid("timeoutMs", `a positive finite number of milliseconds (at most ${LONGEST_TIMER_MS})`);
+  }
+  if (maxResponseBytes !== undefined && !(Number.isSafeInteger(maxResponseBytes) && maxResponseBytes > 0)) {
+    throw invalid("maxResponseBytes", "a whole number of bytes, 1 or more");
+  }
+  if (crossOriginRedirects !== undefined && !CROSS_ORIGIN_REDIRECTS.includes(crossOriginRedirects)) {
+    throw invalid("crossOriginRedirects", CROSS_ORIGIN_REDIRECTS.map((value) => `"${value}"`).join(" or "));
   }
   if (retry === undefined || retry === false) return;
   if (typeof retry !== "object" || retry === null) throw invalid("retry", "retry options or false");

@@ -1,7 +1,7 @@
 /**
  * The failure paths of all five clients, against a real loopback server whose behaviour each test
- * scripts: 429 with Retry-After, 503, a dropped connection, an answer that never comes, an HTML page
- * instead of JSON, plain 400 and 500. Every client carries canary credentials, and no error it
+ * scripts: 429 with Retry-After, 503, a dropped connection, an answer that never comes or stops
+ * halfway through its body, an HTML page instead of JSON, plain 400 and 500. Every client carries canary credentials, and no error it
  * throws may show one: not in its message, stack, JSON or inspection, nor anywhere down its causes.
  *
  * Node 20 links abort signals weakly (see src/runtime/transport.ts), so the tests that wait for a
@@ -24,8 +24,11 @@ import type { TransportOptions } from "../../src/runtime/transport.ts";
 const CANARY = "canary-secret-";
 const canary = (field: string) => `${CANARY}${field}`;
 
-/** What the server does with the next request: answer, drop the connection, or never answer. */
-type Step = { status: number; headers?: Record<string, string>; body?: string } | "drop" | "hang";
+/**
+ * What the server does with the next request: answer, drop the connection, never answer, or send
+ * the headers and the start of the body and then stop ("stall") or drop the connection ("cut").
+ */
+type Step = { status: number; headers?: Record<string, string>; body?: string } | "drop" | "hang" | "stall" | "cut";
 
 const CLOUD_MANAGER_ROOT = "/api/public/v1.0";
 
@@ -60,6 +63,13 @@ function answer(request: IncomingMessage, response: ServerResponse): void {
     request.socket.destroy();
   } else if (step === "hang") {
     hangUps.push(once(request.socket, "close", { signal: AbortSignal.timeout(2000) }));
+  } else if (step === "stall" || step === "cut") {
+    response.writeHead(200, { "Content-Type": "application/json", "Content-Length": "100" }).write('{"data": [');
+    if (step === "cut") setImmediate(() => request.socket.destroy());
+    else {
+      hangUps.push(once(request.socket, "close", { signal: AbortSignal.timeout(2000) }));
+      setImmediate(() => arrivals.emit("stalled"));
+    }
   } else {
     response.writeHead(step.status, { "Content-Type": "application/json", ...step.headers }).end(step.body ?? "{}");
   }
@@ -244,6 +254,24 @@ describe.each(subjects)("the $name client", { timeout: 10_000 }, (subject) => {
     expect(error.message).toContain("200 ms");
     expect(seen).toHaveLength(2);
     await Promise.all(hangUps); // rejects if the client left a connection open
+  });
+
+  it("gives up on a GET whose body stops halfway within timeoutMs, retrying once, and hangs up", async () => {
+    script = ["stall"];
+    // Collect garbage while the client waits for the rest of the body: it must still time out.
+    const collected = once(arrivals, "stalled", { signal: AbortSignal.timeout(2000) }).then(() => collectGarbage());
+    const error = await failure(subject.connect({ timeoutMs: 300, retry: { retries: 1, baseDelayMs: 10 } }).get());
+    await collected;
+    expect(error).toBeInstanceOf(RequestTimeoutError);
+    expect(seen).toHaveLength(2);
+    await Promise.all(hangUps);
+  });
+
+  it("retries a GET whose connection dropped halfway through the body, then throws ConnectionError", async () => {
+    script = ["cut"];
+    const error = await failure(subject.connect({ retry: QUICK }).get());
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect(seen).toHaveLength(3);
   });
 
   it("does not retry a POST that timed out", async () => {
