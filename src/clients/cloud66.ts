@@ -18,15 +18,7 @@ import { createTransport, type TransportOptions } from "../runtime/transport.js"
 
 export type { components, operations, paths, PollOptions, PaginateOptions, RetryOptions };
 export { TaskError };
-export {
-  ConnectionError,
-  CrossOriginRedirectError,
-  InvalidResponseError,
-  RequestTimeoutError,
-  ResponseTooLargeError,
-  TooManyRedirectsError,
-  TransportError,
-} from "../runtime/errors.js";
+export * from "../runtime/transport-errors.js";
 export type Cloud66Client = Client<paths>;
 export type StackAction = components["schemas"]["StackAction"];
 export type Cloud66ErrorBody = components["schemas"]["Error"];

@@ -24,15 +24,7 @@ import { aroundFetch, createTransport, withUrl, type Authentication, type Transp
 
 export type { components, operations, paths, PaginateOptions, RetryOptions, ServiceAccount };
 export { ServiceAccountTokenError };
-export {
-  ConnectionError,
-  CrossOriginRedirectError,
-  InvalidResponseError,
-  RequestTimeoutError,
-  ResponseTooLargeError,
-  TooManyRedirectsError,
-  TransportError,
-} from "../runtime/errors.js";
+export * from "../runtime/transport-errors.js";
 export type CloudManagerClient = Client<paths>;
 export type CloudManagerErrorBody = components["schemas"]["ApiError"];
 

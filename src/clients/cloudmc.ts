@@ -18,15 +18,7 @@ import { createTransport, type TransportOptions } from "../runtime/transport.js"
 
 export type { components, operations, paths, CloudMcErrorEntry, PollOptions, RetryOptions };
 export { CloudMcApiError, TaskError };
-export {
-  ConnectionError,
-  CrossOriginRedirectError,
-  InvalidResponseError,
-  RequestTimeoutError,
-  ResponseTooLargeError,
-  TooManyRedirectsError,
-  TransportError,
-} from "../runtime/errors.js";
+export * from "../runtime/transport-errors.js";
 export type CloudMcClient = Client<paths>;
 export type CloudMcErrorBody = components["schemas"]["ErrorEnvelope"];
 export type CloudMcTask = components["schemas"]["Task"];

@@ -26,15 +26,7 @@ import { createTransport, withUrl, type TransportOptions } from "../runtime/tran
 
 export type { components, paths, Operations, CloudMcErrorEntry, PollOptions, RetryOptions };
 export { CloudMcApiError, TaskError };
-export {
-  ConnectionError,
-  CrossOriginRedirectError,
-  InvalidResponseError,
-  RequestTimeoutError,
-  ResponseTooLargeError,
-  TooManyRedirectsError,
-  TransportError,
-} from "../runtime/errors.js";
+export * from "../runtime/transport-errors.js";
 export type TaskReference = components["schemas"]["TaskReference"];
 
 /**

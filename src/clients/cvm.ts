@@ -13,15 +13,7 @@ import type { RetryOptions } from "../runtime/retry.js";
 import { createTransport, type TransportOptions } from "../runtime/transport.js";
 
 export type { components, operations, paths, RetryOptions };
-export {
-  ConnectionError,
-  CrossOriginRedirectError,
-  InvalidResponseError,
-  RequestTimeoutError,
-  ResponseTooLargeError,
-  TooManyRedirectsError,
-  TransportError,
-} from "../runtime/errors.js";
+export * from "../runtime/transport-errors.js";
 export type CvmClient = Client<paths>;
 /** Body of every CVM error answer: `{ "errors": ["..."] }`. */
 export type CvmErrorBody = components["schemas"]["ErrorEnvelope"];
