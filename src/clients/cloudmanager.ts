@@ -101,21 +101,28 @@ export function createCloudManagerClient(options: CloudManagerClientOptions): Cl
   }
   const transport = createTransport("createCloudManagerClient", options, authentication);
   const baseUrl = baseUrlOption.replace(/\/+$/, "");
-  const client = createClient<paths>({ baseUrl, fetch: transport });
-  // The Prometheus discovery call lives beside the public API (`/prometheus/v1.0`), as the contract's
-  // own server for that path says: re-root it when the API root has the usual `/api/public/v1.0`.
-  if (baseUrl.endsWith(PUBLIC_API_PATH)) {
-    client.use({
-      onRequest({ request, schemaPath }) {
-        if (schemaPath !== "/groups/{groupId}/discovery") return request;
-        const url = new URL(request.url);
-        url.pathname = url.pathname.replace(`${PUBLIC_API_PATH}/`, `${PROMETHEUS_PATH}/`);
-        return withUrl(request, url);
-      },
-    });
-  }
+  const client = createClient<paths>({ baseUrl, fetch: baseUrl.endsWith(PUBLIC_API_PATH) ? toPrometheusRoot(transport) : transport });
   client.use(throwOnError(CloudManagerApiError));
   return client;
+}
+
+/** `…/api/public/v1.0/groups/{groupId}/discovery`, the path of a request URL (without its query). */
+const DISCOVERY_PATH = /\/api\/public\/v1\.0(\/groups\/[^/]+\/discovery)$/;
+
+/**
+ * The Prometheus discovery call lives beside the public API (`/prometheus/v1.0`), as the contract's
+ * own server for that path says: re-rooted there when the API root has the usual `/api/public/v1.0`.
+ * Beneath openapi-fetch rather than as middleware, which every call would pay for: a string test
+ * per request, and a copy of the one request that needs it.
+ */
+function toPrometheusRoot(send: (request: Request) => Promise<Response>): (request: Request) => Promise<Response> {
+  return (request) => {
+    const url = request.url;
+    const queryAt = url.indexOf("?");
+    const path = queryAt === -1 ? url : url.slice(0, queryAt);
+    if (!path.endsWith("/discovery") || !DISCOVERY_PATH.test(path)) return send(request);
+    return send(withUrl(request, path.replace(DISCOVERY_PATH, `${PROMETHEUS_PATH}$1`) + (queryAt === -1 ? "" : url.slice(queryAt))));
+  };
 }
 
 type ListBody = { results: readonly unknown[]; totalCount?: number; links?: readonly { rel?: string; href?: string }[] };
