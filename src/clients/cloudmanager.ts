@@ -20,7 +20,7 @@ import { ApiError, summarize, throwOnError } from "../runtime/errors.js";
 import { paginateGet, type ListItem, type ListParams, type ListPath, type PaginateOptions } from "../runtime/paginate.js";
 import type { RetryOptions } from "../runtime/retry.js";
 import { serviceAccountFetch, ServiceAccountTokenError, type ServiceAccount } from "../runtime/service-account.js";
-import { aroundFetch, createTransport, withUrl, type Authentication, type TransportOptions } from "../runtime/transport.js";
+import { aroundFetch, createTransport, type Authentication, type TransportOptions } from "../runtime/transport.js";
 
 export type { components, operations, paths, PaginateOptions, RetryOptions, ServiceAccount };
 export { ServiceAccountTokenError };
@@ -101,28 +101,32 @@ export function createCloudManagerClient(options: CloudManagerClientOptions): Cl
   }
   const transport = createTransport("createCloudManagerClient", options, authentication);
   const baseUrl = baseUrlOption.replace(/\/+$/, "");
-  const client = createClient<paths>({ baseUrl, fetch: baseUrl.endsWith(PUBLIC_API_PATH) ? toPrometheusRoot(transport) : transport });
+  const client = createClient<paths>({ baseUrl, fetch: transport });
+  if (baseUrl.endsWith(PUBLIC_API_PATH)) discoveryAtPrometheusRoot(client, baseUrl);
   client.use(throwOnError(CloudManagerApiError));
   return client;
 }
 
-/** `…/api/public/v1.0/groups/{groupId}/discovery`, the path of a request URL (without its query). */
-const DISCOVERY_PATH = /\/api\/public\/v1\.0(\/groups\/[^/]+\/discovery)$/;
+const DISCOVERY = "/groups/{groupId}/discovery";
 
 /**
  * The Prometheus discovery call lives beside the public API (`/prometheus/v1.0`), as the contract's
- * own server for that path says: re-rooted there when the API root has the usual `/api/public/v1.0`.
- * Beneath openapi-fetch rather than as middleware, which every call would pay for: a string test
- * per request, and a copy of the one request that needs it.
+ * own server for that path says: its GET goes to that root, through openapi-fetch's per-request
+ * `baseUrl`, when the API root ends with the usual `/api/public/v1.0`. Done in GET itself, not in a
+ * middleware, which every call would pay for (a hook, an await, a URL parse): a string comparison.
  */
-function toPrometheusRoot(send: (request: Request) => Promise<Response>): (request: Request) => Promise<Response> {
-  return (request) => {
-    const url = request.url;
-    const queryAt = url.indexOf("?");
-    const path = queryAt === -1 ? url : url.slice(0, queryAt);
-    if (!path.endsWith("/discovery") || !DISCOVERY_PATH.test(path)) return send(request);
-    return send(withUrl(request, path.replace(DISCOVERY_PATH, `${PROMETHEUS_PATH}$1`) + (queryAt === -1 ? "" : url.slice(queryAt))));
+function discoveryAtPrometheusRoot(client: CloudManagerClient, baseUrl: string): void {
+  const prometheusRoot = (root: string | undefined) => {
+    const from = root?.replace(/\/+$/, "") ?? baseUrl;
+    return from.endsWith(PUBLIC_API_PATH) ? from.slice(0, -PUBLIC_API_PATH.length) + PROMETHEUS_PATH : from;
   };
+  type Init = { baseUrl?: string } | undefined;
+  const { GET, request } = client as unknown as Record<"GET", (url: string, init: Init) => unknown> & Record<"request", (method: string, url: string, init: Init) => unknown>;
+  const rerooted = (init: Init) => ({ ...init, baseUrl: prometheusRoot(init?.baseUrl) });
+  Object.assign(client, {
+    GET: (url: string, init: Init) => GET(url, url === DISCOVERY ? rerooted(init) : init),
+    request: (method: string, url: string, init: Init) => request(method, url, url === DISCOVERY && method.toUpperCase() === "GET" ? rerooted(init) : init),
+  });
 }
 
 type ListBody = { results: readonly unknown[]; totalCount?: number; links?: readonly { rel?: string; href?: string }[] };

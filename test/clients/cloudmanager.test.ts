@@ -130,6 +130,11 @@ describe("createCloudManagerClient", () => {
     });
     await cm.GET("/groups/{groupId}/discovery", { params: { path: { groupId: "5e84b94c003f2d6370004f4e" } } });
     await cm.GET("/groups");
-    expect(paths).toEqual(["/prometheus/v1.0/groups/5e84b94c003f2d6370004f4e/discovery", "/api/public/v1.0/groups"]);
+    await cm.request("get", "/groups/{groupId}/discovery", { params: { path: { groupId: "5e84b94c003f2d6370004f4f" } } });
+    expect(paths).toEqual([
+      "/prometheus/v1.0/groups/5e84b94c003f2d6370004f4e/discovery",
+      "/api/public/v1.0/groups",
+      "/prometheus/v1.0/groups/5e84b94c003f2d6370004f4f/discovery",
+    ]);
   });
 });
