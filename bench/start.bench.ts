@@ -8,6 +8,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { npmStartCommand } from "../scripts/lib.ts";
 import { freePort } from "../scripts/prism.ts";
 import { APIS } from "../src/apis.ts";
 
@@ -41,13 +42,14 @@ async function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Seconds from spawning `npm start`'s script to every URL answering. */
+/** Seconds from spawning `npm start`'s command (package.json's, without npm) to every URL answering. */
 async function timeStart(): Promise<number> {
   const docsPort = await freePort();
   const ports = new Map<string, number>();
   for (const api of APIS) ports.set(api.id, await freePort());
   const started = performance.now();
-  const child = spawn(bin("tsx"), ["scripts/start.ts", "--docs-port", String(docsPort), ...[...ports].flatMap(([id, port]) => ["--mock-port", `${id}=${port}`])], {
+  const [command, args] = await npmStartCommand();
+  const child = spawn(command, [...args, "--docs-port", String(docsPort), ...[...ports].flatMap(([id, port]) => ["--mock-port", `${id}=${port}`])], {
     cwd: ROOT,
     stdio: "ignore",
   });

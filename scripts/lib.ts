@@ -98,10 +98,10 @@ export async function step<T>(api: string, name: string, work: () => Promise<T>)
   const started = performance.now();
   try {
     const result = await work();
-    console.log(`${api.padEnd(13)} ${name.padEnd(10)} ok     ${seconds(started)}`);
+    console.log(`${api.padEnd(13)} ${name.padEnd(15)} ok     ${seconds(started)}`);
     return result;
   } catch (error) {
-    console.log(`${api.padEnd(13)} ${name.padEnd(10)} FAILED ${seconds(started)}`);
+    console.log(`${api.padEnd(13)} ${name.padEnd(15)} FAILED ${seconds(started)}`);
     throw error;
   }
 }
@@ -135,3 +135,13 @@ export function runIfMain(moduleUrl: string, main: (argv: string[]) => Promise<v
   });
 }
 
+
+/**
+ * `npm start`'s command line as package.json gives it, ready for `spawn` (its `node` is this
+ * Node.js): what the start tests and `npm run bench:start` run, without npm's own start-up.
+ */
+export async function npmStartCommand(): Promise<[string, string[]]> {
+  const { scripts } = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")) as { scripts: { start: string } };
+  const [command = "", ...args] = scripts.start.split(" ");
+  return [command === "node" ? process.execPath : join(ROOT, "node_modules", ".bin", command), args];
+}

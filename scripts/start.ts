@@ -1,11 +1,11 @@
 /**
  * `npm start`: serves docs-site/ on http://localhost:8080 and every mock on its port, from the
  * committed generated/ and docs-site/ when they are fresh. An API whose spec changed since its last
- * build (its content hash differs from generated/<id>/spec.sha256) is rebuilt first, and only that
- * one, saying so. The mocks run in one child process that is restarted once if it dies (twice:
+ * build (its content hash differs from generated/<id>/spec.sha256) is rebuilt, and only that one,
+ * saying so, before the mocks and docs are served. The mocks run in one child process that is restarted once if it dies (twice:
  * start exits 1); Ctrl-C (SIGINT) or SIGTERM stops everything at once.
  *
- *   tsx scripts/start.ts [<api-id>] [--docs-port 8080] [--mock-port <id>=<port> …]
+ *   node --import tsx scripts/start.ts [<api-id>] [--docs-port 8080] [--mock-port <id>=<port> …]
  */
 import { createServer, type Server } from "node:http";
 import { dirname, join } from "node:path";
@@ -36,24 +36,30 @@ export function serveDocs(dir: string, port: number, host?: string): Promise<Ser
   });
 }
 
-/** Rebuilds the APIs whose spec no longer matches what their generated/ was built from. */
+/** The APIs whose spec no longer matches what their generated/ was built from (hashed side by side). */
+export async function staleApis(apis: PipelineApi[], ctx: StepContext): Promise<PipelineApi[]> {
+  const fresh = await Promise.all(
+    apis.map(async (api) => (await recordedSpecHash(generatedDir(ctx, api.id))) === (await hashSpecDir(dirname(join(ROOT, api.root))))),
+  );
+  return apis.filter((_, index) => !fresh[index]);
+}
+
+/** Rebuilds the APIs whose spec no longer matches what their generated/ was built from; those it rebuilt. */
 export async function rebuildStale(apis: PipelineApi[], ctx: StepContext): Promise<PipelineApi[]> {
-  const stale: PipelineApi[] = [];
-  for (const api of apis) {
-    const current = await hashSpecDir(dirname(join(ROOT, api.root)));
-    if ((await recordedSpecHash(generatedDir(ctx, api.id))) !== current) stale.push(api);
-  }
+  const stale = await staleApis(apis, ctx);
   if (stale.length === 0) return stale;
   // The build steps (and their tools) are loaded only when something must be rebuilt.
-  const [{ lint }, { bundle }, { types }, { validators }, { docs, writeIndex }] = await Promise.all([
-    import("./lint.ts"), import("./bundle.ts"), import("./types.ts"), import("./validators.ts"), import("./docs.ts"),
+  const [{ lint }, { bundle }, { arazzo }, { types }, { validators }, { mockOperations }, { docs, writeIndex }] = await Promise.all([
+    import("./lint.ts"), import("./bundle.ts"), import("./arazzo.ts"), import("./types.ts"), import("./validators.ts"), import("./mock-operations.ts"), import("./docs.ts"),
   ]);
   for (const api of stale) {
     console.log(`${api.id}: spec/${api.id} changed since generated/${api.id} was built; rebuilding it.`);
     await lint(api);
     await bundle(api, ctx);
+    await arazzo(api, ctx);
     await types(api, ctx);
     await validators(api, ctx);
+    await mockOperations(api, ctx);
     await docs(api, ctx);
   }
   await writeIndex(ctx);
@@ -82,12 +88,20 @@ runIfMain(import.meta.url, async (argv) => {
     ports.set(id!, parsePort(port, "--mock-port"));
   }
 
-  await rebuildStale(apis, ctx);
   const serve = apis.map((api) => ({ id: api.id as ApiId, port: ports.get(api.id) ?? api.mockPort }));
-  const [docsResult, mocksResult] = await Promise.allSettled([
-    serveDocs(docsDir(ctx), docsPort, "127.0.0.1"),
-    superviseMocks({ serve, generated: join(ctx.outRoot, "generated") }),
-  ]);
+  const startMocks = () => superviseMocks({ serve, generated: join(ctx.outRoot, "generated") });
+  // The mock process starts at once, while the specs are hashed: nearly always nothing is stale,
+  // and its start-up (Prism's engine) is the longest part of `npm start`. When something is, it
+  // is stopped, and started again once the rebuild is done.
+  const early = startMocks();
+  early.catch(() => undefined);
+  let mocksStarting = early;
+  if ((await staleApis(apis, ctx)).length > 0) {
+    await (await early.catch(() => undefined))?.stop();
+    await rebuildStale(apis, ctx);
+    mocksStarting = startMocks();
+  }
+  const [docsResult, mocksResult] = await Promise.allSettled([serveDocs(docsDir(ctx), docsPort, "127.0.0.1"), mocksStarting]);
   if (docsResult.status === "rejected" || mocksResult.status === "rejected") {
     if (docsResult.status === "fulfilled") docsResult.value.close();
     if (mocksResult.status === "fulfilled") await mocksResult.value.stop();

@@ -16,10 +16,10 @@ export async function hashSpecDir(dir: string): Promise<string> {
     .filter((entry) => entry.isFile())
     .map((entry) => relative(dir, join(entry.parentPath, entry.name)).split(sep).join("/"))
     .sort();
+  // Read all at once (a spec is a thousand small files: one after another took ten times as long).
+  const contents = await Promise.all(files.map((file) => readFile(join(dir, file))));
   const hash = createHash("sha256");
-  for (const file of files) {
-    hash.update(file).update("\0").update(await readFile(join(dir, file))).update("\0");
-  }
+  files.forEach((file, index) => hash.update(file).update("\0").update(contents[index]!).update("\0"));
   return hash.digest("hex");
 }
 

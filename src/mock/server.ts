@@ -16,11 +16,11 @@
  *   half-closes its socket after sending its request gets its answer).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { createInstance, getHttpOperationsFromSpec, type IHttpRequest, type IHttpResponse } from "@stoplight/prism-http";
+import { createInstance, type IHttpRequest, type IHttpResponse } from "./engine.js";
 import type { ApiId } from "../apis.js";
 import { apiRootPath, childPointer, createOperationMatcher, resolveLocal, type MatchedOperation, type OpenApiDocument } from "../contract/document.js";
 import { createDigestVerifier, type DigestCredentials, type DigestVerifier } from "./digest.js";
-import { mockDocument } from "./document.js";
+import { computeMockOperations, type MockOperations } from "./operations.js";
 import { createTokenIssuer, OAUTH_PATHS, type ServiceAccountCredentials, type TokenIssuer } from "./oauth.js";
 import { ERROR_ENVELOPES, type Refusal } from "./vendors.js";
 
@@ -49,6 +49,8 @@ export interface MockServerOptions {
   serviceAccount?: ServiceAccountCredentials;
   /** Lifetime of a digest nonce (tests shorten it). */
   nonceLifetimeMs?: number;
+  /** Prism's operations for `document`, when already at hand (src/mock/operations.ts); else computed. */
+  operations?: MockOperations;
 }
 
 export interface RunningMockServer {
@@ -74,7 +76,7 @@ const PRISM_CONFIG = { checkSecurity: false, validateRequest: true, validateResp
 
 /** Builds the request handler of one API's mock from its bundled contract. */
 export async function createMockHandler(id: ApiId, document: OpenApiDocument, options: Omit<MockServerOptions, "port" | "host"> = {}): Promise<Handler> {
-  const operations = await getHttpOperationsFromSpec(mockDocument(document) as unknown as Record<string, unknown>);
+  const operations = options.operations ?? (await computeMockOperations(document));
   const prism = createInstance(PRISM_CONFIG as never, { logger: silent as never });
   const match = createOperationMatcher(document);
   const envelope = ERROR_ENVELOPES[id];

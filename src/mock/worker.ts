@@ -6,10 +6,11 @@
  *   node dist/mock/worker.js --generated generated --serve cvm=4013 --serve cloud66=4012 [--host 127.0.0.1]
  */
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { getApi, type ApiId } from "../apis.js";
 import type { OpenApiDocument } from "../contract/document.js";
+import { loadMockOperations } from "./operations.js";
 import { startMockServer, type RunningMockServer } from "./server.js";
 
 export interface WorkerReady {
@@ -31,13 +32,16 @@ async function main(): Promise<void> {
       const [name = "", portText = ""] = pair.split("=");
       const id = getApi(name).id as ApiId;
       const specPath = join(generated, id, "openapi.json");
+      let source: Buffer;
       let document: OpenApiDocument;
       try {
-        document = JSON.parse(await readFile(specPath, "utf8")) as OpenApiDocument;
+        source = await readFile(specPath);
+        document = JSON.parse(source.toString("utf8")) as OpenApiDocument;
       } catch (error) {
         throw new Error(`Cannot read the ${id} contract at ${specPath}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "missing (build it, or reinstall the package)" : (error as Error).message}`);
       }
-      servers.push(await startMockServer(id, document, { port: Number(portText), host: values.host }));
+      const operations = await loadMockOperations(dirname(specPath), source, document);
+      servers.push(await startMockServer(id, document, { port: Number(portText), host: values.host, operations }));
     }
   } catch (error) {
     await Promise.all(servers.map((server) => server.close()));

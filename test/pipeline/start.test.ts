@@ -1,11 +1,15 @@
 /**
  * `npm start` (scripts/start.ts): with generated/ fresh it builds nothing, docs and mocks answer on
  * their ports, a mock process that dies is restarted once (twice: start exits 1), and SIGINT stops
- * everything.
+ * everything; an API whose spec changed since its build is rebuilt before it is served.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { npmStartCommand } from "../../scripts/lib.ts";
 import { freePort } from "../../scripts/prism.ts";
 import { MOCK_DIGEST_CREDENTIALS as MOCK_CREDENTIALS } from "../../src/mock/server.ts";
 import { APIS } from "../../src/apis.ts";
@@ -49,9 +53,10 @@ beforeAll(async () => {
   docsPort = await freePort();
   for (const api of APIS) mockPorts.set(api.id, await freePort());
   mockPort = mockPorts.get("cvm")!;
+  const [command, args] = await npmStartCommand();
   child = spawn(
-    fileURLToPath(new URL("../../node_modules/.bin/tsx", import.meta.url)),
-    ["scripts/start.ts", "--docs-port", String(docsPort), ...[...mockPorts].flatMap(([id, port]) => ["--mock-port", `${id}=${port}`])],
+    command,
+    [...args, "--docs-port", String(docsPort), ...[...mockPorts].flatMap(([id, port]) => ["--mock-port", `${id}=${port}`])],
     { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
   );
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk));
@@ -147,7 +152,8 @@ describe("start", () => {
 describe("start, when the mock process dies twice", () => {
   it("exits 1 and says the mocks stopped twice", async () => {
     const ports = [await freePort(), await freePort()];
-    const second = spawn(fileURLToPath(new URL("../../node_modules/.bin/tsx", import.meta.url)), ["scripts/start.ts", "cvm", "--docs-port", String(ports[0]), "--mock-port", `cvm=${ports[1]}`], {
+    const [command, args] = await npmStartCommand();
+    const second = spawn(command, [...args, "cvm", "--docs-port", String(ports[0]), "--mock-port", `cvm=${ports[1]}`], {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -174,4 +180,35 @@ describe("start, when the mock process dies twice", () => {
       if (second.exitCode === null) second.kill("SIGKILL");
     }
   });
+});
+
+describe("start, when a spec changed since its last build", () => {
+  it("rebuilds that API, says so, then serves the rebuilt contract", async () => {
+    const out = await mkdtemp(join(tmpdir(), "start-rebuild-"));
+    const ports = [await freePort(), await freePort()];
+    await cp(join(ROOT, "generated"), join(out, "generated"), { recursive: true });
+    await cp(join(ROOT, "docs-site"), join(out, "docs-site"), { recursive: true });
+    // As if spec/cvm had been edited after generated/cvm was built.
+    await writeFile(join(out, "generated", "cvm", "spec.sha256"), `${"0".repeat(64)}\n`);
+    const [command, args] = await npmStartCommand();
+    const started = spawn(command, [...args, "cvm", "--out", out, "--docs-port", String(ports[0]), "--mock-port", `cvm=${ports[1]}`], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let text = "";
+    started.stdout!.on("data", (chunk: Buffer) => (text += chunk));
+    started.stderr!.on("data", (chunk: Buffer) => (text += chunk));
+    try {
+      await expect.poll(() => text, { timeout: 90_000, interval: 200 }).toMatch(/Press Ctrl-C to stop/);
+      expect(text).toContain("cvm: spec/cvm changed since generated/cvm was built; rebuilding it.");
+      expect(text).toMatch(/^cvm +mock-operations +ok/m);
+      expect(await readFile(join(out, "generated", "cvm", "spec.sha256"), "utf8")).toBe(await readFile(join(ROOT, "generated", "cvm", "spec.sha256"), "utf8"));
+      const answer = await fetch(`http://127.0.0.1:${ports[1]}/api/client/vps/list`, { headers: { "API-Public-Token": "a", "API-Private-Token": "b" } });
+      expect(answer.status).toBe(200);
+    } finally {
+      if (started.exitCode === null) started.kill("SIGINT");
+      await exited(started);
+      await rm(out, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
