@@ -26,8 +26,8 @@ import { ERROR_ENVELOPES, type Refusal } from "./vendors.js";
 
 /** The API keys of the Cloud Manager mock unless CLOUDMANAGER_MOCK_PUBLIC_KEY / _PRIVATE_KEY say otherwise. */
 export const MOCK_DIGEST_CREDENTIALS: DigestCredentials = {
-  username: process.env.CLOUDMANAGER_MOCK_PUBLIC_KEY ?? "pub",
-  password: process.env.CLOUDMANAGER_MOCK_PRIVATE_KEY ?? "priv",
+  username: process.env.CLOUDMANAGER_MOCK_PUBLIC_KEY ?? "mdb_pub_mock",
+  password: process.env.CLOUDMANAGER_MOCK_PRIVATE_KEY ?? "mdb_priv_mock",
 };
 
 /** The service account of the Cloud Manager mock unless CLOUDMANAGER_MOCK_CLIENT_ID / _CLIENT_SECRET say otherwise. */

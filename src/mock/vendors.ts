@@ -92,7 +92,7 @@ export const MOCK_GUIDES: Record<ApiId, MockGuide> = {
   cloud66: { credentials: "Authorization: Bearer <any token>", example: "curl -H 'Authorization: Bearer x' {base}/stacks" },
   cloudmanager: {
     credentials: "HTTP Digest pub / priv, or a service account token (POST /api/oauth/token, Basic mdb_sa_id_mock:mdb_sa_sk_mock)",
-    example: "curl --digest --user pub:priv {base}/groups",
+    example: "curl --digest --user mdb_pub_mock:mdb_priv_mock {base}/groups",
   },
   cloudmc: { credentials: "MC-Api-Key: <any key>", example: "curl -H 'MC-Api-Key: x' {base}/organizations" },
   cloudstack: { credentials: "MC-Api-Key: <any key>", example: "curl -H 'MC-Api-Key: x' {base}/services/compute-qc/dev/instances" },

@@ -1,6 +1,6 @@
 /**
  * Generated requests to every Cloud Manager operation, through createCloudManagerClient (HTTP
- * Digest against the mock's digest front, keys pub / priv), against the mock; and requests
+ * Digest against the mock's digest front, keys mdb_pub_mock / mdb_priv_mock), against the mock; and requests
  * missing a required part (test/support/requests.ts says how).
  */
 import { CloudManagerApiError, createCloudManagerClient } from "../../src/clients/cloudmanager.ts";
@@ -16,7 +16,7 @@ describeGeneratedRequests({
   ApiError: CloudManagerApiError,
   mediaTypes: ["application/json"],
   // One client per sender: its digest challenge is answered once, then reused.
-  connect: (baseUrl, fetch) => untyped(createCloudManagerClient({ baseUrl, publicKey: "pub", privateKey: "priv", fetch })),
+  connect: (baseUrl, fetch) => untyped(createCloudManagerClient({ baseUrl, publicKey: "mdb_pub_mock", privateKey: "mdb_priv_mock", fetch })),
   // The client answers the front's challenge; without the answer every attempt gets 401.
   withoutCredentials(request) {
     request.headers.delete("Authorization");

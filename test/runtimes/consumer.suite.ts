@@ -46,7 +46,7 @@ const calls: Record<string, () => Promise<{ data?: unknown; response: Response }
     createCloudStackClient({ baseUrl: mock("cloudstack"), apiKey: "mc-api-key", serviceCode: "compute-qc", environmentName: "dev" }).GET("/instances"),
   cloud66: () => createCloud66Client({ baseUrl: mock("cloud66"), token: "personal-token" }).GET("/stacks"),
   cvm: () => createCvmClient({ baseUrl: mock("cvm"), publicToken: "public", privateToken: "private" }).GET("/api/client/vps/list"),
-  cloudmanager: () => createCloudManagerClient({ baseUrl: mock("cloudmanager"), publicKey: "pub", privateKey: "priv" }).GET("/groups"),
+  cloudmanager: () => createCloudManagerClient({ baseUrl: mock("cloudmanager"), publicKey: "mdb_pub_mock", privateKey: "mdb_priv_mock" }).GET("/groups"),
 };
 
 /** Saves an answer as a recording (the format `cloud-contracts verify` reads) under recordings/<id>/. */

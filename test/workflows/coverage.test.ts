@@ -6,8 +6,11 @@
  *
  * The asynchronous operations are found from the contract's response schemas, not from a list:
  * a call whose success answers a task (`taskId`), a stack action (`finished_at`) or its id
- * (`async_action_id`), and for CVM, whose actions answer an empty `200` and are followed by the
- * VPS status, a POST whose success has no body.
+ * (`async_action_id`); for CVM, whose actions answer an empty `200` and are followed by the
+ * VPS status, a POST whose success has no body; for Cloud Manager, a POST or PUT that starts or
+ * retries a job (a GET of its own path, of one below it, or of the one job above it answers a
+ * state that can be `IN_PROGRESS`), followed by that job, and a POST or PUT of the automation
+ * configuration, which the agents take up later, followed by the automation status (`goalVersion`).
  */
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -20,7 +23,7 @@ import { hasWorkflows, readArazzo, resolveRef, stepOperation, workflowInputs, wo
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 /** The APIs whose journeys the workflows were asked for; any other API's file is held to the same checks. */
-const REQUIRED = ["cloudmc", "cloudstack", "cloud66", "cvm"];
+const REQUIRED = ["cloudmc", "cloudstack", "cloud66", "cvm", "cloudmanager"];
 const WITH_WORKFLOWS = APIS.map((api) => api.id).filter((id) => existsSync(workflowsSource(id)));
 
 /** Properties that mark an answer as the start of asynchronous work, whatever the API. */
@@ -90,24 +93,53 @@ function successAnswers(document: Json, operation: Json): (unknown | undefined)[
     });
 }
 
+/** Whether a schema, or one it holds (through $ref, combinators, properties and items), has a state that can be `IN_PROGRESS`: a job. */
+function answersJob(document: Json, schema: unknown, depth = 0): boolean {
+  const resolved = deref(document, schema);
+  if (typeof resolved !== "object" || resolved === null || depth > 8) return false;
+  if (Array.isArray(resolved.enum) && resolved.enum.includes("IN_PROGRESS")) return true;
+  const parts = [
+    ...Object.values((resolved.properties as Record<string, unknown>) ?? {}),
+    resolved.items,
+    ...["allOf", "oneOf", "anyOf"].flatMap((keyword) => (resolved[keyword] as unknown[]) ?? []),
+  ];
+  return parts.some((part) => part !== undefined && answersJob(document, part, depth + 1));
+}
+
+/** Cloud Manager: the GETs that read a job, by path. */
+function jobPaths(document: Json): Set<string> {
+  return new Set(operationsOf(document).filter(({ method, operation }) => method === "get" && successAnswers(document, operation).some((schema) => answersJob(document, schema))).map(({ path }) => path));
+}
+
+const AUTOMATION_CONFIG = /^\/groups\/\{groupId\}\/automationConfig(\/|$)/;
+
 /** Operations that start asynchronous work, from their response schemas (see the file comment). */
 function asyncOperations(id: string, document: Json): string[] {
+  const jobs = id === "cloudmanager" ? jobPaths(document) : new Set<string>();
   return operationsOf(document)
-    .filter(({ method, operation }) => {
+    .filter(({ method, path, operation }) => {
       if (method === "get") return false;
       const answers = successAnswers(document, operation);
       if (id === "cvm") return method === "post" && answers.length > 0 && answers.every((schema) => schema === undefined);
+      if (id === "cloudmanager") {
+        if (method !== "post" && method !== "put") return false;
+        if (AUTOMATION_CONFIG.test(path)) return true;
+        // The jobs it creates (its own path, or one below it) or the one job it acts on (`…/{jobId}/retry`).
+        const parent = path.replace(/\/[^/]+$/, "");
+        const nearby = [path, ...(parent.endsWith("}") ? [parent] : []), ...[...jobs].filter((job) => job.startsWith(`${path}/{`) && !job.slice(path.length + 1).includes("/"))];
+        return nearby.some((candidate) => jobs.has(candidate));
+      }
       return answers.some((schema) => ASYNC_MARKERS.some((marker) => propertyNames(document, schema).has(marker)));
     })
     .map(({ operationId }) => operationId);
 }
 
-/** Reads that follow asynchronous work: GETs answering a task, an action, or (CVM) a status. */
+/** Reads that follow asynchronous work: GETs answering a task, an action, (CVM) a status, (Cloud Manager) a job or the automation goal. */
 function pollOperations(id: string, document: Json): Set<string> {
-  const markers = id === "cvm" ? ["status"] : ASYNC_MARKERS;
+  const markers = id === "cvm" ? ["status"] : id === "cloudmanager" ? ["goalVersion"] : ASYNC_MARKERS;
   return new Set(
     operationsOf(document)
-      .filter(({ method, operation }) => method === "get" && successAnswers(document, operation).some((schema) => markers.some((marker) => propertyNames(document, schema).has(marker))))
+      .filter(({ method, operation }) => method === "get" && successAnswers(document, operation).some((schema) => markers.some((marker) => propertyNames(document, schema).has(marker)) || (id === "cloudmanager" && answersJob(document, schema))))
       .map(({ operationId }) => operationId),
   );
 }
@@ -194,13 +226,17 @@ describe.each(WITH_WORKFLOWS)("%s workflows", (id) => {
     const [workflows, contract] = await Promise.all([readArazzo(workflowsSource(id)), loadContract(id)]);
     const headers = credentialHeaders(contract);
     const operations = new Map(operationsOf(contract).map((entry) => [entry.operationId, entry.operation]));
-    const hasCredentials = (step: ArazzoStep) => resolvedParameters(workflows, step).some((parameter) => parameter.in === "header" && headers.has((parameter.name ?? "").toLowerCase()));
+    // A credential header among the step's parameters, or a security scheme (respect's `x-security`,
+    // on the step or its workflow) for respect to answer: how Cloud Manager's digest is given.
+    const schemes = (holder: object) => ((holder as { "x-security"?: unknown[] })["x-security"] ?? []).length > 0;
+    const hasCredentials = (workflow: ArazzoWorkflow, step: ArazzoStep) =>
+      schemes(workflow) || schemes(step) || resolvedParameters(workflows, step).some((parameter) => parameter.in === "header" && headers.has((parameter.name ?? "").toLowerCase()));
     const journeys = workflows.workflows.filter((workflow) => {
       const refused = workflow.steps.findIndex((step) => {
         const documented = Object.keys((operations.get(operationOf(workflows, step) ?? "")?.responses as Json | undefined) ?? {});
-        return !hasCredentials(step) && [401, 403].some((status) => expectsStatus(step, status) && documented.includes(String(status)));
+        return !hasCredentials(workflow, step) && [401, 403].some((status) => expectsStatus(step, status) && documented.includes(String(status)));
       });
-      return refused !== -1 && workflow.steps.slice(refused + 1).some((step) => hasCredentials(step) && expectsStatus(step, 200));
+      return refused !== -1 && workflow.steps.slice(refused + 1).some((step) => hasCredentials(workflow, step) && expectsStatus(step, 200));
     });
     expect(journeys.map((workflow) => workflow.workflowId)).not.toEqual([]);
   });
