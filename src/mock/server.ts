@@ -23,18 +23,9 @@ import { createDigestVerifier, type DigestCredentials, type DigestVerifier } fro
 import { computeMockOperations, type MockOperations } from "./operations.js";
 import { createTokenIssuer, OAUTH_PATHS, type ServiceAccountCredentials, type TokenIssuer } from "./oauth.js";
 import { ERROR_ENVELOPES, type Refusal } from "./vendors.js";
+import { MOCK_DIGEST_CREDENTIALS, MOCK_SERVICE_ACCOUNT } from "./credentials.js";
 
-/** The API keys of the Cloud Manager mock unless CLOUDMANAGER_MOCK_PUBLIC_KEY / _PRIVATE_KEY say otherwise. */
-export const MOCK_DIGEST_CREDENTIALS: DigestCredentials = {
-  username: process.env.CLOUDMANAGER_MOCK_PUBLIC_KEY ?? "mdb_pub_mock",
-  password: process.env.CLOUDMANAGER_MOCK_PRIVATE_KEY ?? "mdb_priv_mock",
-};
-
-/** The service account of the Cloud Manager mock unless CLOUDMANAGER_MOCK_CLIENT_ID / _CLIENT_SECRET say otherwise. */
-export const MOCK_SERVICE_ACCOUNT: ServiceAccountCredentials = {
-  clientId: process.env.CLOUDMANAGER_MOCK_CLIENT_ID ?? "mdb_sa_id_mock",
-  clientSecret: process.env.CLOUDMANAGER_MOCK_CLIENT_SECRET ?? "mdb_sa_sk_mock",
-};
+export { MOCK_DIGEST_CREDENTIALS, MOCK_SERVICE_ACCOUNT };
 
 const DIGEST_REALM = "MMS Public API";
 /** Largest request body read (a mock answers examples; nothing bigger is needed). */

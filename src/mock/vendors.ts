@@ -8,6 +8,7 @@
  * said on each envelope below, and README.md says so.
  */
 import type { ApiId } from "../apis.js";
+import { MOCK_DIGEST_CREDENTIALS, MOCK_SERVICE_ACCOUNT } from "./credentials.js";
 
 /** Why the mock refuses a request. */
 export type RefusalKind = "invalid" | "unparseable" | "unauthorized" | "not-found" | "method" | "too-large" | "preference";
@@ -91,8 +92,8 @@ export interface MockGuide {
 export const MOCK_GUIDES: Record<ApiId, MockGuide> = {
   cloud66: { credentials: "Authorization: Bearer <any token>", example: "curl -H 'Authorization: Bearer x' {base}/stacks" },
   cloudmanager: {
-    credentials: "HTTP Digest pub / priv, or a service account token (POST /api/oauth/token, Basic mdb_sa_id_mock:mdb_sa_sk_mock)",
-    example: "curl --digest --user mdb_pub_mock:mdb_priv_mock {base}/groups",
+    credentials: `HTTP Digest ${MOCK_DIGEST_CREDENTIALS.username} / ${MOCK_DIGEST_CREDENTIALS.password}, or a service account token (POST /api/oauth/token, Basic ${MOCK_SERVICE_ACCOUNT.clientId}:${MOCK_SERVICE_ACCOUNT.clientSecret})`,
+    example: `curl --digest --user ${MOCK_DIGEST_CREDENTIALS.username}:${MOCK_DIGEST_CREDENTIALS.password} {base}/groups`,
   },
   cloudmc: { credentials: "MC-Api-Key: <any key>", example: "curl -H 'MC-Api-Key: x' {base}/organizations" },
   cloudstack: { credentials: "MC-Api-Key: <any key>", example: "curl -H 'MC-Api-Key: x' {base}/services/compute-qc/dev/instances" },
