@@ -21,7 +21,6 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const TSX = join(ROOT, "node_modules", ".bin", "tsx");
 const run = promisify(execFile);
 const WITH_WORKFLOWS = APIS.map((api) => api.id).filter((id) => existsSync(join(ROOT, "spec", id, WORKFLOWS_FILE)));
-const WITHOUT_WORKFLOWS = APIS.map((api) => api.id).find((id) => !WITH_WORKFLOWS.includes(id));
 
 const scratchDirs: string[] = [];
 async function scratch(): Promise<string> {
@@ -61,8 +60,10 @@ describe("the arazzo build step", () => {
     expect((await readFile(bundledPath, "utf8")).startsWith("arazzo: 1.0.1\ninfo:\n")).toBe(true);
   });
 
-  it.skipIf(!WITHOUT_WORKFLOWS)("skips an API without workflows", async () => {
-    await expect(readFile(join(ctx.outRoot, "generated", WITHOUT_WORKFLOWS!, WORKFLOWS_FILE))).rejects.toThrow(/ENOENT/);
+  it("skips an API without workflows", async () => {
+    const [api] = await readPipelineApis();
+    await arazzo({ ...api!, id: "without-workflows" }, ctx);
+    await expect(readFile(join(ctx.outRoot, "generated", "without-workflows", WORKFLOWS_FILE))).rejects.toThrow(/ENOENT/);
   });
 
   it.each(WITH_WORKFLOWS)("writes what the package exports as cloud-api-contracts/workflows/%s.yaml", async (id) => {
@@ -138,6 +139,5 @@ describe("the docs site", () => {
       const { workflows } = await readArazzo(join(ROOT, "spec", id, WORKFLOWS_FILE));
       expect(index).toMatch(new RegExp(`data-api="${id}"[\\s\\S]*?<a href="${id}.workflows.html">${workflows.length} workflows</a>[\\s\\S]*?</li>`));
     }
-    if (WITHOUT_WORKFLOWS) expect(new RegExp(`data-api="${WITHOUT_WORKFLOWS}"[\\s\\S]*?</li>`).exec(index)![0]).not.toContain("Workflows");
   });
 });

@@ -2,7 +2,8 @@
  * What the Arazzo workflows must cover, checked against the bundled contracts: every asynchronous
  * operation runs in a workflow and is followed by a poll that retries with a delay and a limit;
  * every API has a journey that is refused without credentials (with a status its contract
- * documents) and answered with them; paged lists are followed to their last page.
+ * documents) and answered with them; paged lists (Cloud 66's, Cloud Manager's) are followed to
+ * their last page.
  *
  * The asynchronous operations are found from the contract's response schemas, not from a list:
  * a call whose success answers a task (`taskId`), a stack action (`finished_at`) or its id
@@ -243,13 +244,29 @@ describe.each(WITH_WORKFLOWS)("%s workflows", (id) => {
 
   it("read paged lists to their last page", async () => {
     const [workflows, contract] = await Promise.all([readArazzo(workflowsSource(id)), loadContract(id)]);
-    const paged = operationsOf(contract).filter(({ method, operation }) => method === "get" && successAnswers(contract, operation).some((schema) => propertyNames(contract, schema).has("pagination")));
-    if (paged.length === 0) return; // only Cloud 66 pages its lists
-    const pagedIds = new Set(paged.map(({ operationId }) => operationId));
+    // Cloud 66 pages with `pagination` (its `next` a page number); Cloud Manager with `links`, one
+    // of them `rel: next` while there is a next page. The others answer whole lists.
+    const pagedBy = (names: Set<string>) => (names.has("pagination") ? "pagination" : names.has("results") && names.has("links") && names.has("totalCount") ? "links" : undefined);
+    const paged = new Map(
+      operationsOf(contract).flatMap(({ method, operation, operationId }) => {
+        const style = method === "get" ? successAnswers(contract, operation).map((schema) => pagedBy(propertyNames(contract, schema))).find(Boolean) : undefined;
+        return style ? [[operationId, style] as const] : [];
+      }),
+    );
+    if (paged.size === 0) return;
     const followers = workflows.workflows.filter((workflow) => {
-      const pageStep = workflow.steps.find((step) => pagedIds.has(operationOf(workflows, step) ?? ""));
-      const endsOnLastPage = pageStep?.onSuccess?.some((action) => action.type === "end" && action.criteria?.some((criterion) => /pagination\/next == null/.test(criterion.condition)));
-      const readsNext = workflow.steps.some((step) => step.workflowId === workflow.workflowId && step.parameters?.some((parameter) => String(parameter.value).includes(`$steps.${pageStep?.stepId}.outputs`)));
+      const pageStep = workflow.steps.find((step) => paged.has(operationOf(workflows, step) ?? ""));
+      const operation = pageStep && operationOf(workflows, pageStep);
+      if (!pageStep || !operation) return false;
+      const lastPage = paged.get(operation) === "pagination" ? /pagination\/next == null/ : /rel == 'next'\]\) == 0/;
+      const endsOnLastPage = pageStep.onSuccess?.some((action) => action.type === "end" && action.criteria?.some((criterion) => lastPage.test(criterion.condition)));
+      // The next page: the workflow again with the page the answer named (Cloud 66), or, where the
+      // answer names none that Arazzo can read (a link's href), further steps on later pages, each
+      // ending the workflow on the last page.
+      const readsNext =
+        paged.get(operation) === "pagination"
+          ? workflow.steps.some((step) => step.workflowId === workflow.workflowId && step.parameters?.some((parameter) => String(parameter.value).includes(`$steps.${pageStep.stepId}.outputs`)))
+          : workflow.steps.filter((step) => operationOf(workflows, step) === operation && step.onSuccess?.some((action) => action.type === "end")).length > 1;
       return endsOnLastPage && readsNext;
     });
     expect(followers.map((workflow) => workflow.workflowId)).not.toEqual([]);
