@@ -127,6 +127,22 @@ describe("digestFetch against a server that checks every answer", () => {
     expect(seen.map((s) => [s.authorized, s.nc])).toEqual([[false, undefined], [true, "00000001"], [true, "00000002"]]);
   });
 
+  it("answers right for every method and URI, again and again, past the HA2 values it keeps (256)", async () => {
+    algorithm = "SHA-256";
+    nonce = randomBytes(8).toString("hex");
+    seen.length = 0;
+    const fetchDigest = digestFetch({ username: USER, password: PASS });
+    const targets = Array.from({ length: 300 }, (_, index) => `/api/public/v1.0/groups/${index}`);
+    for (const round of [1, 2]) {
+      for (const path of targets) {
+        const method = round === 1 ? "GET" : "DELETE";
+        expect((await fetchDigest(new Request(`${base}${path}`, { method }))).status, `${method} ${path}`).toBe(200);
+        expect((await fetchDigest(new Request(`${base}${path}`, { method }))).status, `${method} ${path} again`).toBe(200);
+      }
+    }
+    expect(seen.filter((s) => !s.authorized)).toHaveLength(1); // the first request's challenge only
+  });
+
   it("sends a POST body again after the challenge", async () => {
     algorithm = "SHA-256";
     nonce = randomBytes(8).toString("hex");
