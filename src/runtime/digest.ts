@@ -164,7 +164,7 @@ export function authorizationHeader(input: DigestInput): string {
 export interface DigestCredentials {
   username: string;
   password: string;
-  /** Client nonce source (tests pin it); defaults to a random UUID's 32 hex digits. */
+  /** Client nonce source, called once for each challenge (tests pin it); defaults to a random UUID. */
   cnonce?: () => string;
 }
 
@@ -173,6 +173,10 @@ export interface DigestFetchOptions extends DigestCredentials {
 }
 
 type Fetch = (request: Request) => Promise<Response>;
+/** A fetch that is also handed what to send with: the transport's attempt signal (or nothing, alone). */
+type Send<Signal> = (request: Request, signal: Signal) => Promise<Response>;
+/** An authentication layer: `send` carries `request`, and the challenge round trip, with `signal`. */
+export type DigestLayer = <Signal extends AbortSignal | undefined>(request: Request, send: Send<Signal>, signal: Signal) => Promise<Response>;
 
 /**
  * HTTP Digest as an authentication layer that is handed the `send` of each call (the transport's,
@@ -180,29 +184,33 @@ type Fetch = (request: Request) => Promise<Response>;
  * challenge (counting `nc` up) until the server asks for a new one. A `stale=true` challenge is
  * answered with the new nonce; a second plain 401 is returned as it is (wrong keys).
  *
+ * The client nonce is drawn once for each challenge, not for each request: what it is for (RFC
+ * 7616 section 3.4: randomness of the client's own in every answer, against chosen plaintexts) a
+ * value the server cannot know when it picks its nonce gives, and `nc`, counted up, makes each
+ * answer to that nonce unique. Drawing one per request cost a loopback call some 1–4 µs.
+ *
  * `send` must have copied the request by the time it returns its promise, as fetch does: the
  * answer is set on the caller's request for the length of that call only (see sendAuthorized).
  * A request with a body is sent as a clone each time, so the body survives the challenge round trip.
  */
-export function digestAuthentication(options: DigestCredentials): (request: Request, send: Fetch) => Promise<Response> {
-  // randomUUID draws from a cached pool of random bytes: a fifth of what randomBytes(16) costs a call.
-  // Its 122 random bits are the cnonce as they come (an opaque quoted string may hold the dashes).
+export function digestAuthentication(options: DigestCredentials): DigestLayer {
+  // A random UUID's 122 random bits are the cnonce as they come (an opaque quoted string may hold the dashes).
   const newCnonce = options.cnonce ?? randomUUID;
-  let challenge: { nonce: string; answers: ReturnType<typeof answersTo> } | undefined;
+  let challenge: { nonce: string; cnonce: string; answers: ReturnType<typeof answersTo> } | undefined;
   let nc = 0;
 
   /** Sends the request, answering the current challenge if there is one: the answer, and the nonce answered. */
-  const attempt = (request: Request, send: Fetch) => {
+  const attempt = <Signal>(request: Request, send: Send<Signal>, signal: Signal) => {
     const sent = request.body === null ? request : request.clone();
     const answered = challenge;
-    if (!answered) return { answer: send(sent), nonce: undefined };
+    if (!answered) return { answer: send(sent, signal), nonce: undefined };
     nc += 1;
-    const header = answered.answers.header({ method: sent.method, uri: requestTarget(sent.url), nc, cnonce: newCnonce() });
-    return { answer: sendAuthorized(sent, header, send), nonce: answered.nonce };
+    const header = answered.answers.header({ method: sent.method, uri: requestTarget(sent.url), nc, cnonce: answered.cnonce });
+    return { answer: sendAuthorized(sent, header, send, signal), nonce: answered.nonce };
   };
 
-  return async (request, send) => {
-    let { answer, nonce } = attempt(request, send);
+  return async <Signal>(request: Request, send: Send<Signal>, signal: Signal) => {
+    let { answer, nonce } = attempt(request, send, signal);
     let response = await answer;
     for (let round = 0; round < 2 && response.status === 401; round++) {
       const offered = chooseChallenge(parseDigestChallenges(response.headers.get("WWW-Authenticate") ?? ""));
@@ -210,9 +218,9 @@ export function digestAuthentication(options: DigestCredentials): (request: Requ
       const refused = offered === undefined || (nonce === offered.nonce && !offered.stale);
       if (refused) return response;
       await response.body?.cancel();
-      challenge = { nonce: offered.nonce, answers: answersTo(offered, options.username, options.password) };
+      challenge = { nonce: offered.nonce, cnonce: newCnonce(), answers: answersTo(offered, options.username, options.password) };
       nc = 0;
-      ({ answer, nonce } = attempt(request, send));
+      ({ answer, nonce } = attempt(request, send, signal));
       response = await answer;
     }
     return response;
@@ -235,11 +243,11 @@ function requestTarget(url: string): string {
  * returns, before anything else can see it. Rather than a clone with the header: a clone costs a
  * third of what a whole loopback request does in Node 20.
  */
-function sendAuthorized(request: Request, value: string, send: Fetch): Promise<Response> {
+function sendAuthorized<Signal>(request: Request, value: string, send: Send<Signal>, signal: Signal): Promise<Response> {
   const own = request.headers.get("Authorization");
   request.headers.set("Authorization", value);
   try {
-    return send(request);
+    return send(request, signal);
   } finally {
     if (own === null) request.headers.delete("Authorization");
     else request.headers.set("Authorization", own);
@@ -253,6 +261,6 @@ function sendAuthorized(request: Request, value: string, send: Fetch): Promise<R
 export function digestFetch(options: DigestFetchOptions): Fetch {
   const authenticate = digestAuthentication(options);
   const given = options.fetch;
-  const send: Fetch = given === undefined ? (request) => fetch(request) : (request) => given(request.clone());
-  return (request) => authenticate(request, send);
+  const send: Send<undefined> = given === undefined ? (request) => fetch(request) : (request) => given(request.clone());
+  return (request) => authenticate(request, send, undefined);
 }

@@ -49,14 +49,14 @@ export interface TransportOptions {
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
-/**
- * An authentication layer that needs round trips of its own (a challenge, a token): it sends
- * `request`, and whatever else it needs, through `send`, which is bound to the call's attempt.
- */
-export type Authentication = (request: Request, send: Fetch) => Promise<Response>;
-
 /** What each layer beneath the attempt is: a fetch that is also given the attempt's signal. */
 type Send = (request: Request, signal: AbortSignal) => Promise<Response>;
+
+/**
+ * An authentication layer that needs round trips of its own (a challenge, a token): it sends
+ * `request`, and whatever else it needs, through `send` with the attempt's `signal`.
+ */
+export type Authentication = (request: Request, send: Send, signal: AbortSignal) => Promise<Response>;
 
 /**
  * Builds a client's transport, the `fetch` to give openapi-fetch's `createClient`; `factory` names
@@ -68,7 +68,7 @@ export function createTransport(factory: string, options: TransportOptions, auth
   checkOptions(factory, options);
   const { timeoutMs = DEFAULT_TIMEOUT_MS, retry = {}, maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES, crossOriginRedirects = "error" } = options;
   const network = networkFetch(options.fetch, maxResponseBytes);
-  const authenticated: Send = authentication === undefined ? network : (request, signal) => authentication(request, (sent) => network(sent, signal));
+  const authenticated: Send = authentication === undefined ? network : (request, signal) => authentication(request, network, signal);
   const attempt = timedAttempt(followRedirects(authenticated, network, crossOriginRedirects), timeoutMs);
   return retry === false ? attempt : retryingFetch(attempt, retry);
 }
@@ -130,7 +130,7 @@ function networkFetch(fetchOption: Fetch | undefined, maxResponseBytes: number):
 export function aroundFetch(layer: (send: Fetch) => Fetch): Authentication {
   const current = new AsyncLocalStorage<Fetch>();
   const wrapped = layer((request) => current.getStore()!(request));
-  return (request, send) => current.run(send, () => wrapped(request));
+  return (request, send, signal) => current.run((sent) => send(sent, signal), () => wrapped(request));
 }
 
 /** Requests made from another (see `withUrl`), each mapped to the one it was made from. */

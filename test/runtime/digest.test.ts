@@ -76,26 +76,26 @@ const PASS = "priv-key-canary";
 let algorithm: "SHA-256" | "MD5" = "SHA-256";
 let nonce = randomBytes(8).toString("hex");
 const staleNonces = new Set<string>();
-const seen: { authorized: boolean; nc?: string; body?: string }[] = [];
+const seen: { authorized: boolean; nc?: string; body?: string; cnonce?: string }[] = [];
 let server: Server;
 let base: string;
 
-function check(request: IncomingMessage): { ok: boolean; nc?: string } {
+function check(request: IncomingMessage): { ok: boolean; nc?: string; cnonce?: string } {
   const header = request.headers.authorization;
   if (!header?.startsWith("Digest ")) return { ok: false };
   const params = Object.fromEntries([...header.matchAll(/(\w+)=(?:"([^"]*)"|([^\s,]+))/g)].map((m) => [m[1], m[2] ?? m[3]]));
   const h = (text: string) => createHash(algorithm === "MD5" ? "md5" : "sha256").update(text).digest("hex");
   const expected = h(`${h(`${USER}:${params.realm}:${PASS}`)}:${params.nonce}:${params.nc}:${params.cnonce}:auth:${h(`${request.method}:${params.uri}`)}`);
   const ok = params.username === USER && params.nonce === nonce && params.algorithm === algorithm && params.uri === request.url && params.response === expected;
-  return { ok, nc: params.nc };
+  return { ok, nc: params.nc, cnonce: params.cnonce };
 }
 
 beforeAll(async () => {
   server = createServer(async (request, response) => {
     let body = "";
     for await (const chunk of request) body += chunk;
-    const { ok, nc } = check(request);
-    seen.push({ authorized: ok, ...(nc ? { nc } : {}), ...(body ? { body } : {}) });
+    const { ok, nc, cnonce } = check(request);
+    seen.push({ authorized: ok, ...(nc ? { nc } : {}), ...(body ? { body } : {}), ...(cnonce ? { cnonce } : {}) });
     const sentNonce = /nonce="([^"]*)"/.exec(request.headers.authorization ?? "")?.[1];
     if (!ok) {
       const stale = sentNonce !== undefined && staleNonces.has(sentNonce);
@@ -164,6 +164,9 @@ describe("digestFetch against a server that checks every answer", () => {
     const response = await fetchDigest(new Request(`${base}/groups`));
     expect(response.status).toBe(200);
     expect(seen.map((s) => [s.authorized, s.nc])).toEqual([[false, "00000002"], [true, "00000001"]]);
+    // One client nonce for each challenge: the same for the old nonce's answers, a new one for the new nonce.
+    expect(seen[1]!.cnonce).toMatch(/^[0-9a-f-]{36}$/);
+    expect(seen[1]!.cnonce).not.toBe(seen[0]!.cnonce);
   });
 
   it("returns the 401 for wrong keys instead of retrying forever", async () => {
