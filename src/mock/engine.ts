@@ -8,7 +8,7 @@
  * `require.cache`, which the documentation allows entries to be added to) gets a stand-in for faker
  * at the very path the engine resolves: its `default`, the one thing the engine reads, hands every
  * property to the real faker, loaded on first use, which then takes the stand-in's place in the cache.
- * test/mock/dynamic.test.ts holds a dynamic answer in place.
+ * test/mock/engine.test.ts holds both halves: no faker at load, the real one on first use.
  */
 import Module, { createRequire } from "node:module";
 
