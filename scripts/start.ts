@@ -44,10 +44,8 @@ export async function staleApis(apis: PipelineApi[], ctx: StepContext): Promise<
   return apis.filter((_, index) => !fresh[index]);
 }
 
-/** Rebuilds the APIs whose spec no longer matches what their generated/ was built from; those it rebuilt. */
-export async function rebuildStale(apis: PipelineApi[], ctx: StepContext): Promise<PipelineApi[]> {
-  const stale = await staleApis(apis, ctx);
-  if (stale.length === 0) return stale;
+/** Rebuilds the APIs given (those staleApis found), saying so for each. */
+export async function rebuild(stale: PipelineApi[], ctx: StepContext): Promise<void> {
   // The build steps (and their tools) are loaded only when something must be rebuilt.
   const [{ lint }, { bundle }, { arazzo }, { types }, { validators }, { mockOperations }, { docs, writeIndex }] = await Promise.all([
     import("./lint.ts"), import("./bundle.ts"), import("./arazzo.ts"), import("./types.ts"), import("./validators.ts"), import("./mock-operations.ts"), import("./docs.ts"),
@@ -63,7 +61,6 @@ export async function rebuildStale(apis: PipelineApi[], ctx: StepContext): Promi
     await docs(api, ctx);
   }
   await writeIndex(ctx);
-  return stale;
 }
 
 const USAGE = "start [<api-id>] [--docs-port <port>] [--mock-port <id>=<port> ...]";
@@ -96,9 +93,10 @@ runIfMain(import.meta.url, async (argv) => {
   const early = startMocks();
   early.catch(() => undefined);
   let mocksStarting = early;
-  if ((await staleApis(apis, ctx)).length > 0) {
+  const stale = await staleApis(apis, ctx);
+  if (stale.length > 0) {
     await (await early.catch(() => undefined))?.stop();
-    await rebuildStale(apis, ctx);
+    await rebuild(stale, ctx);
     mocksStarting = startMocks();
   }
   const [docsResult, mocksResult] = await Promise.allSettled([serveDocs(docsDir(ctx), docsPort, "127.0.0.1"), mocksStarting]);
