@@ -10,7 +10,7 @@
  */
 import createClient, { type Client, type Middleware } from "openapi-fetch";
 import type { components, operations, paths } from "../../generated/cloud66/schema.js";
-import { ApiError, summarize, throwOnError, TaskError } from "../runtime/errors.js";
+import { ApiError, summarize, TaskError } from "../runtime/errors.js";
 import { paginateGet, type ListItem, type ListParams, type ListPath, type PaginateOptions } from "../runtime/paginate.js";
 import { pollTask, type PollOptions } from "../runtime/poll.js";
 import type { RetryOptions } from "../runtime/retry.js";
@@ -54,9 +54,9 @@ export function createCloud66Client(options: Cloud66ClientOptions): Cloud66Clien
   if (typeof options.token !== "string" || options.token === "") {
     throw new TypeError('createCloud66Client: option "token" must be a non-empty string.');
   }
-  const transport = createTransport("createCloud66Client", options);
+  const transport = createTransport("createCloud66Client", options, Cloud66ApiError);
   const client = createClient<paths>({ baseUrl: options.baseUrl ?? CLOUD66_API, fetch: transport });
-  client.use(bearer(options.token), throwOnError(Cloud66ApiError));
+  client.use(bearer(options.token));
   return client;
 }
 

@@ -16,7 +16,7 @@
 import createClient, { type Client } from "openapi-fetch";
 import type { components, operations, paths } from "../../generated/cloudmanager/schema.js";
 import { digestAuthentication } from "../runtime/digest.js";
-import { ApiError, summarize, throwOnError } from "../runtime/errors.js";
+import { ApiError, summarize } from "../runtime/errors.js";
 import { paginateGet, type ListItem, type ListParams, type ListPath, type PaginateOptions } from "../runtime/paginate.js";
 import type { RetryOptions } from "../runtime/retry.js";
 import { serviceAccountFetch, ServiceAccountTokenError, type ServiceAccount } from "../runtime/service-account.js";
@@ -99,11 +99,10 @@ export function createCloudManagerClient(options: CloudManagerClientOptions): Cl
     const { publicKey, privateKey } = options;
     authentication = digestAuthentication({ username: publicKey, password: privateKey });
   }
-  const transport = createTransport("createCloudManagerClient", options, authentication);
+  const transport = createTransport("createCloudManagerClient", options, CloudManagerApiError, authentication);
   const baseUrl = baseUrlOption.replace(/\/+$/, "");
   const client = createClient<paths>({ baseUrl, fetch: transport });
   if (baseUrl.endsWith(PUBLIC_API_PATH)) discoveryAtPrometheusRoot(client, baseUrl);
-  client.use(throwOnError(CloudManagerApiError));
   return client;
 }
 

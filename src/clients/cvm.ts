@@ -8,7 +8,7 @@
  */
 import createClient, { type Client, type Middleware } from "openapi-fetch";
 import type { components, operations, paths } from "../../generated/cvm/schema.js";
-import { ApiError, summarize, throwOnError } from "../runtime/errors.js";
+import { ApiError, summarize } from "../runtime/errors.js";
 import type { RetryOptions } from "../runtime/retry.js";
 import { createTransport, type TransportOptions } from "../runtime/transport.js";
 
@@ -50,14 +50,14 @@ export function createCvmClient(options: CvmClientOptions): CvmClient {
       throw new TypeError(`createCvmClient: option "${field}" must be a non-empty string.`);
     }
   }
-  const transport = createTransport("createCvmClient", options);
+  const transport = createTransport("createCvmClient", options, CvmApiError);
   const client = createClient<paths>({
     baseUrl: options.baseUrl,
     fetch: transport,
     // CVM reads request parameters as HTML form fields ($_POST), so every body is form-encoded.
     bodySerializer: (body) => new URLSearchParams(body as unknown as Record<string, string>).toString(),
   });
-  client.use(tokenPair(options.publicToken, options.privateToken), formContentType, throwOnError(CvmApiError));
+  client.use(tokenPair(options.publicToken, options.privateToken), formContentType);
   return client;
 }
 

@@ -4,7 +4,7 @@
  * `{"errors": [{code, message, context}]}` envelope and tasks polled at `GET /tasks/{id}`.
  */
 import type { Middleware } from "openapi-fetch";
-import { ApiError, summarize, throwOnError } from "./errors.js";
+import { ApiError, summarize } from "./errors.js";
 import { pollTask, type PollOptions } from "./poll.js";
 import { withUrl } from "./transport.js";
 
@@ -53,7 +53,7 @@ export function checkRequiredStrings(factory: string, options: object, fields: r
   }
 }
 
-/** The middleware of every CloudMC client: API key, sub-organization, errors as CloudMcApiError. */
+/** The middleware of every CloudMC client: the API key, and the sub-organization when there is one. */
 export function cloudMcMiddleware({ apiKey, orgId }: CloudMcAuthOptions): Middleware[] {
   const auth: Middleware = {
     onRequest({ request }) {
@@ -70,7 +70,7 @@ export function cloudMcMiddleware({ apiKey, orgId }: CloudMcAuthOptions): Middle
     },
   });
   // Without an orgId there is nothing to add: no middleware to run on every request.
-  return orgId ? [auth, subOrganization(orgId), throwOnError(CloudMcApiError)] : [auth, throwOnError(CloudMcApiError)];
+  return orgId ? [auth, subOrganization(orgId)] : [auth];
 }
 
 /** What `GET /tasks/{id}` answers, as far as waiting is concerned. */

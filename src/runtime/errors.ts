@@ -1,5 +1,4 @@
 /** Errors every client shares. Messages name the request, never a credential. */
-import type { Middleware } from "openapi-fetch";
 
 export interface RequestSummary {
   method: string;
@@ -165,19 +164,6 @@ export async function readErrorBody(response: Response): Promise<unknown> {
   } catch {
     return text;
   }
-}
-
-/** Middleware that turns every answer outside 2xx into the API's error: `new ApiErrorClass(status, body, request)`. */
-export function throwOnError(ApiErrorClass: new (status: number, body: unknown, request: Request) => ApiError): Middleware {
-  return {
-    // Not async: nearly every answer is a 2xx, and passes without a promise of its own.
-    onResponse({ request, response }) {
-      if (response.ok) return undefined;
-      return readErrorBody(response).then((body) => {
-        throw new ApiErrorClass(response.status, body, request);
-      });
-    },
-  };
 }
 
 /** The request half of an error: method and path only. */

@@ -10,6 +10,7 @@
 import { EventEmitter, once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { inspect } from "node:util";
+import type { Middleware } from "openapi-fetch";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -96,6 +97,8 @@ afterAll(async () => {
 interface Calls {
   get(signal?: AbortSignal): Promise<unknown>;
   post(): Promise<unknown>;
+  /** Adds a middleware of the caller's to the client. */
+  use(middleware: Middleware): void;
 }
 
 interface Subject {
@@ -114,6 +117,7 @@ const subjects: Subject[] = [
       return {
         get: (signal) => cvm.GET("/api/client/vps/list", { signal }),
         post: () => cvm.POST("/api/client/vps/{id}/start", { params: { path: { id: "1" } } }),
+        use: (middleware) => cvm.use(middleware),
       };
     },
   },
@@ -126,6 +130,7 @@ const subjects: Subject[] = [
       return {
         get: (signal) => mc.GET("/organizations", { signal }),
         post: () => mc.POST("/organizations", { body: { name: "Umbrella", entryPoint: "umbrella" } }),
+        use: (middleware) => mc.use(middleware),
       };
     },
   },
@@ -137,6 +142,7 @@ const subjects: Subject[] = [
       return {
         get: (signal) => cs.GET("/instances", { signal }),
         post: () => cs.operate("instances", "i-1", "stop", { forceStop: true }),
+        use: (middleware) => cs.use(middleware),
       };
     },
   },
@@ -149,6 +155,7 @@ const subjects: Subject[] = [
       return {
         get: (signal) => c66.GET("/stacks", { signal }),
         post: () => c66.POST("/stacks/{stack_id}/actions", { ...stack, body: { command: "service_restart" } }),
+        use: (middleware) => c66.use(middleware),
       };
     },
   },
@@ -160,6 +167,7 @@ const subjects: Subject[] = [
       return {
         get: (signal) => cm.GET("/groups", { signal }),
         post: () => cm.POST("/groups", { body: { name: "project" } }),
+        use: (middleware) => cm.use(middleware),
       };
     },
   },
@@ -196,6 +204,22 @@ describe.each(subjects)("the $name client", { timeout: 10_000 }, (subject) => {
     script = [{ status: 200 }];
     await subject.connect({}).get();
     expect(seen[0]!.headers).toContain(CANARY);
+  });
+
+  it("hands an answer outside 2xx to a middleware's onError as its ApiError, which may answer it instead", async () => {
+    script = [{ status: 404, body: '{"errors": ["not found"]}' }];
+    const calls = subject.connect({});
+    const handed: unknown[] = [];
+    calls.use({
+      onError({ error }) {
+        handed.push(error);
+        return Response.json({ recovered: true });
+      },
+    });
+    await expect(calls.get()).resolves.toMatchObject({ data: { recovered: true } });
+    expect(handed).toHaveLength(1);
+    expect(handed[0]).toBeInstanceOf(subject.ApiError);
+    expect(handed[0]).toMatchObject({ status: 404 });
   });
 
   it("waits as long as Retry-After says after a 429, then succeeds", async () => {
