@@ -100,57 +100,66 @@ export interface DigestInput extends DigestRequest {
   password: string;
 }
 
-/** The most HA2 values (one per method and URI) kept for one challenge. */
-const HA2_CACHE_SIZE = 256;
+/** The most request targets (method and URI) whose HA2 one challenge keeps. */
+const TARGET_CACHE_SIZE = 256;
 
 // crypto.hash, one call rather than a Hash object's three: a third of the cost, on every request.
 const hash = (algorithm: DigestAlgorithm, text: string) => oneShotHash(HASHES[algorithm], text, "hex");
 
+/** What an answer holds for one request target: its HA2, and the header up to the nonce count. */
+interface Target {
+  ha2: string;
+  start: string;
+}
+
 /**
- * The answers to one challenge, request after request: what they share (HA1, the constant parts of
- * the header) is computed once per challenge rather than once per request.
+ * The answers to one challenge with one client nonce, request after request. All that does not
+ * change from one request to the next is computed once: HA1 (its `-sess` form too, the cnonce being
+ * fixed), the header's fixed parts, the text hashed around the count; and per method and URI (a
+ * client asks for the same few again and again: a poll, a page), HA2 and the header up to `nc`.
+ * A request then costs one hash and a few concatenations: `response(method, uri, nc)` is the
+ * `response` value of RFC 7616 section 3.4.1, `header(...)` the whole `Authorization` value
+ * (username, realm, uri, algorithm, nonce, [nc, cnonce, qop,] response[, opaque]).
  */
-function answersTo(challenge: DigestChallenge, username: string, password: string) {
-  const { algorithm, realm, nonce, qop, opaque } = challenge;
+function answersTo(challenge: DigestChallenge, username: string, password: string, cnonce: string) {
+  const { algorithm, realm, nonce, opaque } = challenge;
+  const counted = challenge.qop.length > 0; // qop=auth; an RFC 2069 server offers none
   const ha1 = hash(algorithm, `${username}:${realm}:${password}`);
+  const sessionHa1 = algorithm.endsWith("-sess") ? hash(algorithm, `${ha1}:${nonce}:${cnonce}`) : ha1;
+  // response = H(sessionHa1:nonce:nc:cnonce:auth:HA2), or H(sessionHa1:nonce:HA2) without qop.
+  const beforeCount = `${sessionHa1}:${nonce}:`;
+  const afterCount = `:${cnonce}:auth:`;
   const head = `Digest username=${quote(username)}, realm=${quote(realm)}, uri=`;
-  const middle = `, algorithm=${algorithm}, nonce=${quote(nonce)}`;
-  const tail = opaque === undefined ? "" : `, opaque=${quote(opaque)}`;
+  const middle = `, algorithm=${algorithm}, nonce=${quote(nonce)}${counted ? ", nc=" : ""}`;
+  const afterCountInHeader = counted ? `, cnonce=${quote(cnonce)}, qop=auth, response="` : `, response="`;
+  const tail = opaque === undefined ? '"' : `", opaque=${quote(opaque)}`;
 
-  // HA2 depends on the method and URI only, and a client asks for the same few again and again
-  // (a poll, a page): kept per challenge, at most HA2_CACHE_SIZE of them, one hash of two a request.
-  const ha2s = new Map<string, string>();
-  const ha2Of = (method: string, uri: string) => {
-    const key = `${method}:${uri}`;
-    let ha2 = ha2s.get(key);
-    if (ha2 === undefined) {
-      if (ha2s.size >= HA2_CACHE_SIZE) ha2s.clear();
-      ha2 = hash(algorithm, key);
-      ha2s.set(key, ha2);
+  const targets = new Map<string, Target>();
+  const targetOf = (method: string, uri: string): Target => {
+    const key = `${method}:${uri}`; // A2 itself
+    let target = targets.get(key);
+    if (target === undefined) {
+      if (targets.size >= TARGET_CACHE_SIZE) targets.clear();
+      target = { ha2: hash(algorithm, key), start: `${head}${quote(uri)}${middle}` };
+      targets.set(key, target);
     }
-    return ha2;
+    return target;
   };
+  const respond = (target: Target, count: string) => hash(algorithm, counted ? beforeCount + count + afterCount + target.ha2 : beforeCount + target.ha2);
 
-  /** The `response` value of RFC 7616 section 3.4.1, `nc` already as its 8 hex digits. */
-  const respond = ({ method, uri, cnonce }: DigestRequest, nc: string) => {
-    const sessionHa1 = algorithm.endsWith("-sess") ? hash(algorithm, `${ha1}:${nonce}:${cnonce}`) : ha1;
-    const ha2 = ha2Of(method, uri);
-    return qop.length === 0 ? hash(algorithm, `${sessionHa1}:${nonce}:${ha2}`) : hash(algorithm, `${sessionHa1}:${nonce}:${nc}:${cnonce}:auth:${ha2}`);
+  return {
+    response: (method: string, uri: string, nc: number) => respond(targetOf(method, uri), formatNc(nc)),
+    header: (method: string, uri: string, nc: number) => {
+      const target = targetOf(method, uri);
+      const count = counted ? formatNc(nc) : "";
+      return target.start + count + afterCountInHeader + respond(target, count) + tail;
+    },
   };
-  const response = (request: DigestRequest) => respond(request, formatNc(request.nc));
-
-  /** The `Authorization` header value: username, realm, uri, algorithm, nonce, [nc, cnonce, qop,] response[, opaque]. */
-  const header = (request: DigestRequest) => {
-    const nc = formatNc(request.nc);
-    const counted = qop.length === 0 ? "" : `, nc=${nc}, cnonce=${quote(request.cnonce)}, qop=auth`;
-    return `${head}${quote(request.uri)}${middle}${counted}, response="${respond(request, nc)}"${tail}`;
-  };
-  return { response, header };
 }
 
 /** The `response` value of RFC 7616 section 3.4.1. */
 export function digestResponse(input: DigestInput): string {
-  return answersTo(input.challenge, input.username, input.password).response(input);
+  return answersTo(input.challenge, input.username, input.password, input.cnonce).response(input.method, input.uri, input.nc);
 }
 
 const formatNc = (nc: number) => nc.toString(16).padStart(8, "0");
@@ -158,7 +167,7 @@ const quote = (value: string) => `"${value.includes('"') || value.includes("\\")
 
 /** The `Authorization` header value answering a challenge. */
 export function authorizationHeader(input: DigestInput): string {
-  return answersTo(input.challenge, input.username, input.password).header(input);
+  return answersTo(input.challenge, input.username, input.password, input.cnonce).header(input.method, input.uri, input.nc);
 }
 
 export interface DigestCredentials {
@@ -196,32 +205,29 @@ export type DigestLayer = <Signal extends AbortSignal | undefined>(request: Requ
 export function digestAuthentication(options: DigestCredentials): DigestLayer {
   // A random UUID's 122 random bits are the cnonce as they come (an opaque quoted string may hold the dashes).
   const newCnonce = options.cnonce ?? randomUUID;
-  let challenge: { nonce: string; cnonce: string; answers: ReturnType<typeof answersTo> } | undefined;
+  let challenge: { nonce: string; answers: ReturnType<typeof answersTo> } | undefined;
   let nc = 0;
 
-  /** Sends the request, answering the current challenge if there is one: the answer, and the nonce answered. */
-  const attempt = <Signal>(request: Request, send: Send<Signal>, signal: Signal) => {
+  /** Sends the request, answering `answered` (the current challenge) if there is one. */
+  const attempt = <Signal>(request: Request, send: Send<Signal>, signal: Signal, answered: typeof challenge) => {
     const sent = request.body === null ? request : request.clone();
-    const answered = challenge;
-    if (!answered) return { answer: send(sent, signal), nonce: undefined };
+    if (!answered) return send(sent, signal);
     nc += 1;
-    const header = answered.answers.header({ method: sent.method, uri: requestTarget(sent.url), nc, cnonce: answered.cnonce });
-    return { answer: sendAuthorized(sent, header, send, signal), nonce: answered.nonce };
+    return sendAuthorized(sent, answered.answers.header(sent.method, requestTarget(sent.url), nc), send, signal);
   };
 
   return async <Signal>(request: Request, send: Send<Signal>, signal: Signal) => {
-    let { answer, nonce } = attempt(request, send, signal);
-    let response = await answer;
+    let answered = challenge;
+    let response = await attempt(request, send, signal, answered);
     for (let round = 0; round < 2 && response.status === 401; round++) {
       const offered = chooseChallenge(parseDigestChallenges(response.headers.get("WWW-Authenticate") ?? ""));
       // The server refused the very nonce we answered, and not because it expired: wrong keys.
-      const refused = offered === undefined || (nonce === offered.nonce && !offered.stale);
+      const refused = offered === undefined || (answered?.nonce === offered.nonce && !offered.stale);
       if (refused) return response;
       await response.body?.cancel();
-      challenge = { nonce: offered.nonce, cnonce: newCnonce(), answers: answersTo(offered, options.username, options.password) };
+      challenge = answered = { nonce: offered.nonce, answers: answersTo(offered, options.username, options.password, newCnonce()) };
       nc = 0;
-      ({ answer, nonce } = attempt(request, send, signal));
-      response = await answer;
+      response = await attempt(request, send, signal, answered);
     }
     return response;
   };
