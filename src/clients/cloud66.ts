@@ -55,7 +55,7 @@ export function createCloud66Client(options: Cloud66ClientOptions): Cloud66Clien
     throw new TypeError('createCloud66Client: option "token" must be a non-empty string.');
   }
   const transport = createTransport("createCloud66Client", options, Cloud66ApiError);
-  const client = createClient<paths>({ baseUrl: options.baseUrl ?? CLOUD66_API, fetch: transport });
+  const client = createClient<paths>({ baseUrl: options.baseUrl ?? CLOUD66_API, ...transport });
   client.use(bearer(options.token));
   return client;
 }

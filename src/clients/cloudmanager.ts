@@ -101,7 +101,7 @@ export function createCloudManagerClient(options: CloudManagerClientOptions): Cl
   }
   const transport = createTransport("createCloudManagerClient", options, CloudManagerApiError, authentication);
   const baseUrl = baseUrlOption.replace(/\/+$/, "");
-  const client = createClient<paths>({ baseUrl, fetch: transport });
+  const client = createClient<paths>({ baseUrl, ...transport });
   if (baseUrl.endsWith(PUBLIC_API_PATH)) discoveryAtPrometheusRoot(client, baseUrl);
   return client;
 }

@@ -35,7 +35,7 @@ export interface CloudMcClientOptions extends TransportOptions {
 export function createCloudMcClient(options: CloudMcClientOptions): CloudMcClient {
   checkRequiredStrings("createCloudMcClient", options, ["baseUrl", "apiKey"]);
   const transport = createTransport("createCloudMcClient", options, CloudMcApiError);
-  const client = createClient<paths>({ baseUrl: options.baseUrl, fetch: transport });
+  const client = createClient<paths>({ baseUrl: options.baseUrl, ...transport });
   client.use(...cloudMcMiddleware(options));
   return client;
 }

@@ -77,7 +77,7 @@ export function createCloudStackClient(options: CloudStackClientOptions): CloudS
   const root = options.baseUrl.replace(/\/+$/, "");
   const servicePath = `/services/${encodeURIComponent(options.serviceCode)}/${encodeURIComponent(options.environmentName)}`;
   const transport = createTransport("createCloudStackClient", options, CloudMcApiError);
-  const client = createClient<EntityPaths>({ baseUrl: root + servicePath, fetch: transport });
+  const client = createClient<EntityPaths>({ baseUrl: root + servicePath, ...transport });
   // Tasks live at the API root, not under the service: take the service path back out.
   client.use({
     onRequest({ request, schemaPath }) {

@@ -53,7 +53,7 @@ export function createCvmClient(options: CvmClientOptions): CvmClient {
   const transport = createTransport("createCvmClient", options, CvmApiError);
   const client = createClient<paths>({
     baseUrl: options.baseUrl,
-    fetch: transport,
+    ...transport,
     // CVM reads request parameters as HTML form fields ($_POST), so every body is form-encoded.
     bodySerializer: (body) => new URLSearchParams(body as unknown as Record<string, string>).toString(),
   });

@@ -62,20 +62,53 @@ export type Authentication = (request: Request, send: Send, signal: AbortSignal)
 /** A client's error for an answer outside 2xx, made from its status, its body (JSON, else text) and the request. */
 export type ApiErrorClass = new (status: number, body: unknown, request: Request) => ApiError;
 
+/** What openapi-fetch's `createClient` sends with: spread into its options. */
+export interface Transport {
+  fetch: Fetch;
+  Request: typeof ClientRequest;
+}
+
 /**
- * Builds a client's transport, the `fetch` to give openapi-fetch's `createClient`; `factory` names
- * the client in the TypeError of a bad option, and an answer outside 2xx (after the last retry)
- * throws `apiError`. `authentication`, when the client has one, sits between the network fetch and
- * redirects, so that one attempt's timeout covers the challenge or token round trip too.
+ * Builds a client's transport, the `fetch` (and the Request class) to give openapi-fetch's
+ * `createClient`; `factory` names the client in the TypeError of a bad option, and an answer outside
+ * 2xx (after the last retry) throws `apiError`. `authentication`, when the client has one, sits
+ * between the network fetch and redirects, so that one attempt's timeout covers the challenge or
+ * token round trip too.
  */
-export function createTransport(factory: string, options: TransportOptions, apiError: ApiErrorClass, authentication?: Authentication): Fetch {
+export function createTransport(factory: string, options: TransportOptions, apiError: ApiErrorClass, authentication?: Authentication): Transport {
   checkOptions(factory, options);
   const { timeoutMs = DEFAULT_TIMEOUT_MS, retry = {}, maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES, crossOriginRedirects = "error" } = options;
   const network = networkFetch(options.fetch, maxResponseBytes);
   const authenticated: Send = authentication === undefined ? network : (request, signal) => authentication(request, network, signal);
   const attempt = timedAttempt(followRedirects(authenticated, network, crossOriginRedirects), timeoutMs);
-  return throwingApiErrors(retry === false ? attempt : retryingFetch(attempt, retry), apiError);
+  return { fetch: throwingApiErrors(retry === false ? attempt : retryingFetch(attempt, retry), apiError), Request: ClientRequest };
 }
+
+/**
+ * The Request openapi-fetch builds each call with: one that notes whether the caller gave it a
+ * signal. A request's signal follows only the one it was made with, so without one it never aborts,
+ * and an attempt need not listen to it: a listener on an AbortSignal is some 3 µs of a loopback
+ * call in Node 20, more than a tenth of what the transport costs (bench/README.md). A request made
+ * any other way (by a middleware, for a retry) is listened to.
+ */
+export class ClientRequest extends Request {
+  /**
+   * openapi-fetch checks the request a middleware returns against the class it builds with: any
+   * Request will do (withUrl's, a caller's own `new Request`), as with openapi-fetch's default.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return value instanceof Request;
+  }
+
+  readonly mayAbort: boolean;
+
+  constructor(input: RequestInfo | URL, init?: RequestInit) {
+    super(input, init);
+    this.mayAbort = init?.signal != null || input instanceof Request;
+  }
+}
+
+const mayAbort = (request: Request) => (request as Partial<ClientRequest>).mayAbort !== false;
 
 /**
  * Every answer outside 2xx thrown as the API's error, here rather than by a middleware: a client
@@ -112,7 +145,7 @@ function timedAttempt(send: Send, timeoutMs: number): Fetch {
     // Not removed after the attempt (that costs more than the rest of this function): it goes with
     // the request, and aborting a finished attempt does nothing.
     if (request.signal.aborted) controller.abort(request.signal.reason);
-    else request.signal.addEventListener("abort", () => controller.abort(request.signal.reason));
+    else if (mayAbort(request)) request.signal.addEventListener("abort", () => controller.abort(request.signal.reason));
     try {
       return await send(request, controller.signal);
     } catch (error) {

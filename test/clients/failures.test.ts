@@ -206,6 +206,27 @@ describe.each(subjects)("the $name client", { timeout: 10_000 }, (subject) => {
     expect(seen[0]!.headers).toContain(CANARY);
   });
 
+  it("sends a request a caller's middleware made itself, and lets the caller's abort through it", async () => {
+    script = [{ status: 200 }];
+    const calls = subject.connect({});
+    calls.use({
+      onRequest({ request }) {
+        const headers = new Headers(request.headers);
+        headers.set("X-Trace", "trace-1");
+        return new Request(request, { headers });
+      },
+    });
+    await calls.get();
+    expect(seen[0]!.headers).toContain("trace-1");
+
+    script = ["hang"];
+    const caller = new AbortController();
+    const call = calls.get(caller.signal);
+    await once(arrivals, "request");
+    caller.abort();
+    await expect(call).rejects.toMatchObject({ name: "AbortError" });
+  });
+
   it("hands an answer outside 2xx to a middleware's onError as its ApiError, which may answer it instead", async () => {
     script = [{ status: 404, body: '{"errors": ["not found"]}' }];
     const calls = subject.connect({});
