@@ -84,6 +84,15 @@ describe(`the installed package on Node.js ${process.version}`, () => {
     expect(error).toMatchObject({ status: 404, request: { method: "GET", path: "/api/client/vps/999" } });
   });
 
+  it("sends a middleware's own Request, and lets an already aborted signal of the caller's end the call", async () => {
+    const cvm = createCvmClient({ baseUrl: mock("cvm"), publicToken: "public", privateToken: "private", retry: false });
+    cvm.use({ onRequest: ({ request }) => new Request(request) });
+    const { response } = await cvm.GET("/api/client/vps/list");
+    expect(response.status).toBe(200);
+    const aborted = cvm.GET("/api/client/vps/list", { signal: AbortSignal.abort() });
+    await expect(aborted).rejects.toMatchObject({ name: "AbortError" });
+  });
+
   it("fails the matcher on an answer the contract does not allow", async () => {
     const broken = { method: "GET", path: "/api/client/vps/list", status: 200, body: { response: { vpses: [{ id: 1 }] } } };
     await expect(broken).not.toMatchContract("cvm");
