@@ -5,12 +5,11 @@
  * hangs up and throws ResponseTooLargeError, naming the limit and the request, never a credential.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { inspect } from "node:util";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createCvmClient, ResponseTooLargeError } from "../../src/clients/cvm.ts";
-import { answerAuthentication, CANARY, SUBJECTS } from "../support/clients.ts";
+import { answerAuthentication, CANARY, failure, SUBJECTS } from "../support/clients.ts";
 
 setFlagsFromString("--expose-gc");
 const collectGarbage = runInNewContext("gc") as () => void;
@@ -70,19 +69,6 @@ function endless(status: number) {
     more();
   };
   return closed;
-}
-
-/** The error a call fails with, once checked that nothing it shows carries a canary credential. */
-async function failure(call: Promise<unknown>): Promise<Error> {
-  const error = await call.then(
-    () => {
-      throw new Error("expected the call to fail");
-    },
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(Error);
-  for (const shown of [String(error), (error as Error).stack ?? "", JSON.stringify(error), inspect(error, { depth: 5 })]) expect(shown).not.toContain(CANARY);
-  return error as Error;
 }
 
 const LIMIT = 256 * 1024;

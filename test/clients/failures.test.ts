@@ -9,7 +9,6 @@
  */
 import { EventEmitter, once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { inspect } from "node:util";
 import type { Middleware } from "openapi-fetch";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
@@ -21,9 +20,8 @@ import { createCloudStackClient } from "../../src/clients/cloudstack.ts";
 import { ConnectionError, createCvmClient, CvmApiError, InvalidResponseError, RequestTimeoutError, TransportError } from "../../src/clients/cvm.ts";
 import type { ApiError } from "../../src/runtime/errors.ts";
 import type { TransportOptions } from "../../src/runtime/transport.ts";
+import { CANARY, canary, failure } from "../support/clients.ts";
 
-const CANARY = "canary-secret-";
-const canary = (field: string) => `${CANARY}${field}`;
 
 /**
  * What the server does with the next request: answer, drop the connection, never answer, or send
@@ -175,28 +173,6 @@ const subjects: Subject[] = [
 
 /** Small, fast retries, so only the Retry-After test waits a real second. */
 const QUICK = { retries: 2, baseDelayMs: 10 };
-
-/** The error a call fails with, once checked that nothing it shows carries a canary credential. */
-async function failure(call: Promise<unknown>): Promise<Error> {
-  const error = await call.then(
-    () => {
-      throw new Error("expected the call to fail");
-    },
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(Error);
-  for (const shown of everythingShown(error)) expect(shown).not.toContain(CANARY);
-  return error as Error;
-}
-
-/** What a log line could show of an error, down its cause chain. */
-function everythingShown(error: unknown): string[] {
-  const shown: string[] = [];
-  for (let current = error; current instanceof Error; current = current.cause) {
-    shown.push(current.message, String(current), current.stack ?? "", JSON.stringify(current), inspect(current, { depth: 5 }));
-  }
-  return shown;
-}
 
 // A failure that hangs should fail in seconds, not at the suite's two-minute timeout.
 describe.each(subjects)("the $name client", { timeout: 10_000 }, (subject) => {

@@ -8,11 +8,10 @@
  * origin, a redirect is followed with the credentials, re-applied for the new URL.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { inspect } from "node:util";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createCvmClient, CrossOriginRedirectError, TooManyRedirectsError } from "../../src/clients/cvm.ts";
 import type { TransportOptions } from "../../src/runtime/transport.ts";
-import { answerAuthentication, CANARY, SUBJECTS } from "../support/clients.ts";
+import { answerAuthentication, CANARY, failure, SUBJECTS } from "../support/clients.ts";
 
 interface Received {
   method: string;
@@ -80,21 +79,6 @@ function redirectFirst(status: number, location: (request: Received) => string):
     if (home.received.length === 1) response.writeHead(status, { Location: location(request) }).end();
     else json(response, 200, {});
   };
-}
-
-/** The error a call fails with, once checked that nothing it shows carries a canary credential. */
-async function failure(call: Promise<unknown>): Promise<Error> {
-  const error = await call.then(
-    () => {
-      throw new Error("expected the call to fail");
-    },
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(Error);
-  for (let current: unknown = error; current instanceof Error; current = current.cause) {
-    for (const shown of [current.message, String(current), current.stack ?? "", JSON.stringify(current), inspect(current, { depth: 5 })]) expect(shown).not.toContain(CANARY);
-  }
-  return error as Error;
 }
 
 /** What 301 and 302 make of a POST, as fetch does: a GET without a body. 307 and 308 keep both. */

@@ -6,6 +6,8 @@
  * challenge for a request without an answer, a token for the service account.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { inspect } from "node:util";
+import { expect } from "vitest";
 import { Cloud66ApiError, createCloud66Client } from "../../src/clients/cloud66.ts";
 import { CloudManagerApiError, createCloudManagerClient } from "../../src/clients/cloudmanager.ts";
 import { CloudMcApiError, createCloudMcClient } from "../../src/clients/cloudmc.ts";
@@ -16,6 +18,28 @@ import type { TransportOptions } from "../../src/runtime/transport.ts";
 
 export const CANARY = "canary-secret-";
 export const canary = (field: string) => `${CANARY}${field}`;
+
+/** What a log line could show of an error, down its cause chain. */
+function everythingShown(error: unknown): string[] {
+  const shown: string[] = [];
+  for (let current = error; current instanceof Error; current = current.cause) {
+    shown.push(current.message, String(current), current.stack ?? "", JSON.stringify(current), inspect(current, { depth: 5 }));
+  }
+  return shown;
+}
+
+/** The error a call fails with, once checked that nothing it shows carries a canary credential. */
+export async function failure(call: Promise<unknown>): Promise<Error> {
+  const error = await call.then(
+    () => {
+      throw new Error("expected the call to fail");
+    },
+    (thrown: unknown) => thrown,
+  );
+  expect(error).toBeInstanceOf(Error);
+  for (const shown of everythingShown(error)) expect(shown).not.toContain(CANARY);
+  return error as Error;
+}
 
 export const CLOUD_MANAGER_ROOT = "/api/public/v1.0";
 const TOKEN_PATH = "/api/oauth/token";
